@@ -39,7 +39,7 @@ int buf_reserve(struct buf *b, size_t n);
 /* Append n bytes. Errors are remembered in b->oom. */
 static inline void buf_append(struct buf *b, const void *p, size_t n)
 {
-    if (b->cap - b->len < n && buf_reserve(b, n) != 0)
+    if (b->oom || (b->cap - b->len < n && buf_reserve(b, n) != 0))
         return;
     if (n)
         memcpy(b->data + b->len, p, n);
@@ -48,7 +48,7 @@ static inline void buf_append(struct buf *b, const void *p, size_t n)
 
 static inline void buf_push(struct buf *b, uint8_t c)
 {
-    if (b->cap == b->len && buf_reserve(b, 1) != 0)
+    if (b->oom || (b->cap == b->len && buf_reserve(b, 1) != 0))
         return;
     b->data[b->len++] = (char)c;
 }

@@ -20,7 +20,7 @@ static const char *const error_descs[] = {
 static int error_index(int err)
 {
     if (err < 0)
-        err = -err;
+        err = err < -CK__ELAST ? CK__ELAST : -err;
     if (err >= CK__ELAST)
         return CK_EINTERNAL;
     return err;
