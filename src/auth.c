@@ -146,9 +146,8 @@ static int login_commit(struct wjob *job, struct ck_call *call)
 {
     struct login *l = job->arg;
     if (!l->user_found || !l->verified) {
-        if (l->user_found)
-            record_login(call, l->tenant, l->user, false);
-        /* The failure count is committed even though the login is refused. */
+        if (l->user_found && record_login(call, l->tenant, l->user, false) == 0)
+            call->commit_on_error = true; /* the failure counts although the login is refused */
         return ck_err_set(call->err, -CK_EUNAUTH, "login refused");
     }
     struct ck_session s;

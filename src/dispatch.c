@@ -32,12 +32,14 @@ void dispatch_refuse_stream(struct conn *c, int err, const char *start, size_t a
 {
     if (err != -CK_ETOOLARGE)
         return; /* malformed msgpack: the connection is closed without an answer */
-    uint32_t msgid = 0;
-    rpc_peek_msgid(start, avail, &msgid);
-    char msg[128];
-    snprintf(msg, sizeof msg, "message over the limits (%zu bytes, depth %u)",
-             c->srv->limits.max_message, c->srv->limits.max_depth);
-    send_error_code(c, msgid, -CK_ETOOLARGE, msg);
+    char mem[256];
+    struct buf b;
+    buf_init_borrowed(&b, mem, sizeof mem);
+    msgpack_packer pk;
+    mp_packer_init(&pk, &b);
+    rpc_pack_too_large(&pk, &c->scanner, start, avail);
+    conn_send(c, b.data, b.len);
+    buf_free(&b);
     conn_flush(c);
 }
 

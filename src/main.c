@@ -20,6 +20,7 @@ static const struct cli_command commands[] = {
     {"init", cmd_init, "create a data directory with its first tenant"},
     {"serve", cmd_serve, "run the server"},
     {"tenant", cmd_tenant, "create or delete a tenant (also while a server runs)"},
+    /* more subcommands */
 };
 
 static void usage(FILE *f)

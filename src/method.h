@@ -65,6 +65,9 @@ struct ck_call {
      * the connection adopts new_session once the response is sent. */
     bool session_changed;
     struct ck_session new_session;
+    /* Writes: commit what the handler wrote even though it returns an error (a
+     * refused login still counts the failure on the user's row). */
+    bool commit_on_error;
     /* The tenant the call acts on: the session's, or the one a system admin named. */
     uint8_t tenant[16];
     bool has_tenant;
@@ -130,5 +133,10 @@ int m_row_insert(struct ck_call *call);
 int m_row_update(struct ck_call *call);
 int m_row_delete(struct ck_call *call);
 int m_row_restore(struct ck_call *call);
+/* queries (storage/query.h) */
+/* transactions and the change log */
+int m_txn_run(struct ck_call *call);
+int m_changes_since(struct ck_call *call);
+/* system administration */
 
 #endif

@@ -19,6 +19,11 @@ const struct ck_method ck_methods[] = {
     {"row.update", m_row_update, NULL, M_WRITE | M_AUTH},
     {"row.delete", m_row_delete, NULL, M_WRITE | M_AUTH},
     {"row.restore", m_row_restore, NULL, M_WRITE | M_AUTH},
+    /* queries (storage/query.h) */
+    /* transactions and the change log */
+    {"txn.run", m_txn_run, NULL, M_WRITE | M_AUTH},
+    {"changes.since", m_changes_since, NULL, M_READ | M_AUTH},
+    /* system administration */
 };
 const unsigned ck_nmethods = sizeof ck_methods / sizeof ck_methods[0];
 

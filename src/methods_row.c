@@ -53,9 +53,9 @@ int m_row_get(struct ck_call *call)
     rc = ck_rows_get(&c, t, id, with_deleted, &r);
     if (rc == -CK_ENOTFOUND || (rc == 0 && ck_rbac_row_hidden(call->sess, &r)))
         return not_found(call, t);
-    if (rc)
-        return rc;
-    return rowio_pack(call, &r);
+    if (rc == 0)
+        rc = rowio_check(call, &r);
+    return rc ? rc : rowio_pack(call, &r);
 }
 
 /* row.insert {table, row} -> the stored row */
@@ -110,19 +110,24 @@ int m_row_update(struct ck_call *call)
     int rc = row_begin(call, CK_ACT_WRITE, &t);
     if (rc == 0)
         rc = ck_param_id(call, "id", id);
-    if (rc == 0)
+    if (rc == 0 && ck_param(call, "set") == NULL && ck_param(call, "add") != NULL) {
+        p = NULL; /* only $add: an empty set */
+        npairs = 0;
+    } else if (rc == 0) {
         rc = ck_param_map(call, "set", &p, &npairs);
+    }
     if (rc == 0)
         rc = param_expect(call, &expect);
     if (rc)
         return rc;
     struct rowin ri;
     struct ck_update_hook hook;
-    rowio_update_hook(&ri, call, t, &hook);
     struct buf stored = BUF_INIT;
     struct ck_ctx c;
     rowio_ctx(call, &c);
-    rc = ck_rows_update(&c, t, id, p, call->params_end, npairs, expect, &hook, &stored);
+    rc = rowio_update_hook(&ri, call, t, &hook);
+    if (rc == 0)
+        rc = ck_rows_update(&c, t, id, p, call->params_end, npairs, expect, &hook, &stored);
     if (rc == 0)
         rc = pack_stored(call, t, &stored);
     rowio_free(&ri);
@@ -138,7 +143,7 @@ static int check_visible(struct ck_call *call, struct ck_ctx *c, const struct ck
     int rc = ck_rows_get(c, t, id, with_deleted, &r);
     if (rc == -CK_ENOTFOUND || (rc == 0 && ck_rbac_row_hidden(call->sess, &r)))
         return not_found(call, t);
-    return rc;
+    return rc ? rc : rowio_check(call, &r);
 }
 
 /* row.delete {table, id, mode?} -> {deleted, cascaded, set_null} */

@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "cond.h"
 #include "phi.h"
 #include "rbac.h"
 #include "rowio.h"
@@ -204,6 +205,94 @@ int rowio_read_insert(struct rowin *ri, struct ck_call *call, const struct ck_ta
     return seal_phi(ri, row, &ri->present, true);
 }
 
+/* Optional map param: cursor and pair count, or NULL. */
+static int map_param(struct ck_call *call, const char *name, const char **p, uint32_t *n)
+{
+    *p = NULL;
+    *n = 0;
+    const char *v = ck_param(call, name);
+    if (!v)
+        return 0;
+    struct mp_obj o;
+    if (mp_next(&v, call->params_end, &o) != 0 || (o.type != MP_MAP && o.type != MP_NIL))
+        return ck_err_set(call->err, -CK_EBADREQ, "param %s: expected a map", name);
+    if (o.type == MP_MAP) {
+        *p = v;
+        *n = o.v.n;
+    }
+    return 0;
+}
+
+static int conflict(struct ck_call *call, const struct ck_table *t, int col)
+{
+    ck_err_set(call->err, -CK_ECONFLICT, "check failed on %s.%s", t->name,
+               col >= 0 ? t->cols[col].name : "?");
+    ck_err_detail_str(call->err, "table", t->name);
+    if (col >= 0)
+        ck_err_detail_str(call->err, "column", t->cols[col].name);
+    return -CK_ECONFLICT;
+}
+
+static int eval_check(struct ck_call *call, const char *p, uint32_t n, const struct ck_row *r)
+{
+    if (!p)
+        return 0;
+    int failed = -1;
+    int rc = ck_cond_eval(r, p, call->params_end, n, &failed, call->err);
+    if (rc < 0)
+        return rc == -CK_EINVAL ? (call->err->code = -CK_EBADREQ) : rc;
+    return rc ? 0 : conflict(call, r->t, failed);
+}
+
+int rowio_check(struct ck_call *call, const struct ck_row *r)
+{
+    const char *p;
+    uint32_t n;
+    int rc = map_param(call, "check", &p, &n);
+    return rc ? rc : eval_check(call, p, n, r);
+}
+
+/* {column: n}: add n to numeric columns (txn.run's {"$add": n}). NULL stays NULL. */
+static int apply_add(struct rowin *ri, const struct ck_row *old_row, struct ck_row *new_row,
+                     ck_colmask *changed)
+{
+    struct ck_call *call = ri->call;
+    const struct ck_table *t = ri->t;
+    const char *p = ri->add, *end = call->params_end;
+    for (uint32_t i = 0; i < ri->nadd; i++) {
+        struct mp_obj k;
+        if (mp_next(&p, end, &k) != 0 || k.type != MP_STR)
+            return ck_err_set(call->err, -CK_EBADREQ, "add: keys are column names");
+        int col = ck_column_find(t, k.v.str.ptr, k.v.str.len);
+        if (col < 0 || (t->cols[col].type != CK_T_INT && t->cols[col].type != CK_T_DECIMAL)) {
+            ck_err_set(call->err, col < 0 ? -CK_EUNKCOLUMN : -CK_EINVAL,
+                       "$add needs a numeric column of %s", t->name);
+            ck_err_detail_str(call->err, "table", t->name);
+            ck_err_detail_strn(call->err, "column", k.v.str.ptr, k.v.str.len > 64 ? 64 : k.v.str.len);
+            return call->err->code;
+        }
+        struct ck_val delta;
+        int rc = ck_val_from_wire(t, (unsigned)col, &p, end, &delta, call->err);
+        if (rc)
+            return rc;
+        struct ck_val *v = &new_row->v[col];
+        *v = old_row->v[col];
+        if (v->kind == CK_V_NULL || delta.kind == CK_V_NULL) {
+            v->kind = CK_V_NULL;
+        } else if (__builtin_add_overflow(v->i, delta.i, &v->i) ||
+                   (t->cols[col].type == CK_T_INT &&
+                    (v->i < t->cols[col].min || v->i > t->cols[col].max))) {
+            ck_err_set(call->err, -CK_EINVAL, "%s.%s: result of $add out of range", t->name,
+                       t->cols[col].name);
+            ck_err_detail_str(call->err, "table", t->name);
+            ck_err_detail_str(call->err, "column", t->cols[col].name);
+            return -CK_EINVAL;
+        }
+        *changed |= CK_COL(col);
+    }
+    return 0;
+}
+
 static int update_prepare(void *arg, const struct ck_row *old_row, struct ck_row *new_row,
                           ck_colmask *changed, struct ck_err *err)
 {
@@ -214,6 +303,11 @@ static int update_prepare(void *arg, const struct ck_row *old_row, struct ck_row
         return rc;
     if (ck_rbac_row_hidden(ri->call->sess, old_row))
         return ck_err_set(ri->call->err, -CK_ENOTFOUND, "no such %s row", ri->t->name);
+    /* $add, then the caller's check, before the row's own constraints (PROTOCOL). */
+    if ((rc = apply_add(ri, old_row, new_row, changed)))
+        return rc;
+    if ((rc = eval_check(ri->call, ri->check, ri->ncheck, new_row)))
+        return rc;
     if ((rc = check_clinic(ri, new_row, *changed, false)))
         return rc;
     if ((rc = check_role(ri, old_row, new_row)))
@@ -224,8 +318,8 @@ static int update_prepare(void *arg, const struct ck_row *old_row, struct ck_row
     return rc;
 }
 
-void rowio_update_hook(struct rowin *ri, struct ck_call *call, const struct ck_table *t,
-                       struct ck_update_hook *hook)
+int rowio_update_hook(struct rowin *ri, struct ck_call *call, const struct ck_table *t,
+                      struct ck_update_hook *hook)
 {
     memset(ri, 0, sizeof *ri);
     ri->call = call;
@@ -233,6 +327,8 @@ void rowio_update_hook(struct rowin *ri, struct ck_call *call, const struct ck_t
     hook->extra = extra_key;
     hook->arg = ri;
     hook->prepare = update_prepare;
+    int rc = map_param(call, "add", &ri->add, &ri->nadd);
+    return rc ? rc : map_param(call, "check", &ri->check, &ri->ncheck);
 }
 
 void rowio_free(struct rowin *ri)

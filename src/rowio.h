@@ -34,6 +34,11 @@ struct rowin {
     struct buf sealed[4];       /* sealed PHI values the row points into */
     char key_id[16];            /* the key id the row points at */
     struct phi_search search;   /* blind indexes the row points into */
+    /* Updates: params `add` ({column: n}, txn.run's $add) and `check` ({column: cond}). */
+    const char *add;
+    uint32_t nadd;
+    const char *check;
+    uint32_t ncheck;
 };
 
 /* Release what a rowin holds; the row's PHI values become invalid. */
@@ -44,10 +49,15 @@ void rowio_free(struct rowin *ri);
 int rowio_read_insert(struct rowin *ri, struct ck_call *call, const struct ck_table *t,
                       struct ck_row *row, const char *p, const char *end, uint32_t npairs);
 
-/* Hooks for ck_rows_update(): the extras of a set map, and the checks that need
- * the old row (clinic scope, roles, PHI sealing). ri must live during the update. */
-void rowio_update_hook(struct rowin *ri, struct ck_call *call, const struct ck_table *t,
-                       struct ck_update_hook *hook);
+/* Hooks for ck_rows_update(): the extras of a set map, the call's `add` and
+ * `check` params, and the checks that need the old row (clinic scope, roles, PHI
+ * sealing). ri must live during the update. -CK_EBADREQ for malformed add/check. */
+int rowio_update_hook(struct rowin *ri, struct ck_call *call, const struct ck_table *t,
+                      struct ck_update_hook *hook);
+
+/* Evaluate the call's `check` param on row r: 0 when absent or true, -CK_ECONFLICT
+ * (details: table, column) when false, or a bad-request error. */
+int rowio_check(struct ck_call *call, const struct ck_row *r);
 
 /* Pack a row for the session: hidden columns dropped, PHI opened for roles that
  * may see it. */

@@ -47,6 +47,12 @@ static int run_job(struct writer *w, MDB_txn *parent, struct ck_log *log, struct
         rc = kv_error(mdb_txn_commit(txn));
         if (rc)
             ck_err_set(&err, rc, "cannot commit: %s", ck_strerror(rc));
+    } else if (call.commit_on_error && rc != -CK_EMAPFULL) {
+        int crc = kv_error(mdb_txn_commit(txn));
+        if (crc)
+            rc = ck_err_set(&err, crc, "cannot commit: %s", ck_strerror(crc));
+        else
+            saved = *log; /* the committed records keep their numbers */
     } else {
         mdb_txn_abort(txn);
     }
