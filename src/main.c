@@ -20,6 +20,8 @@ static const struct cli_command commands[] = {
     {"init", cmd_init, "create a data directory with its first tenant"},
     {"serve", cmd_serve, "run the server"},
     {"tenant", cmd_tenant, "create or delete a tenant (also while a server runs)"},
+    {"check", cmd_check, "verify every row, index entry, foreign key and unique key"},
+    {"keys", cmd_keys, "rotate the PHI keys (re-encrypting rows while the server serves)"},
     /* more subcommands */
 };
 

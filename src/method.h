@@ -134,9 +134,13 @@ int m_row_update(struct ck_call *call);
 int m_row_delete(struct ck_call *call);
 int m_row_restore(struct ck_call *call);
 /* queries (storage/query.h) */
+int m_row_query(struct ck_call *call);
 /* transactions and the change log */
 int m_txn_run(struct ck_call *call);
 int m_changes_since(struct ck_call *call);
 /* system administration */
+int m_sys_permissions(struct ck_call *call);
+int m_tenant_create(struct ck_call *call);
+int m_tenant_delete(struct ck_call *call);
 
 #endif

@@ -20,10 +20,14 @@ const struct ck_method ck_methods[] = {
     {"row.delete", m_row_delete, NULL, M_WRITE | M_AUTH},
     {"row.restore", m_row_restore, NULL, M_WRITE | M_AUTH},
     /* queries (storage/query.h) */
+    {"row.query", m_row_query, NULL, M_READ | M_AUTH},
     /* transactions and the change log */
     {"txn.run", m_txn_run, NULL, M_WRITE | M_AUTH},
     {"changes.since", m_changes_since, NULL, M_READ | M_AUTH},
     /* system administration */
+    {"sys.permissions", m_sys_permissions, NULL, M_READ},
+    {"tenant.create", m_tenant_create, NULL, M_WRITE | M_AUTH | M_ADMIN},
+    {"tenant.delete", m_tenant_delete, NULL, M_WRITE | M_AUTH | M_ADMIN},
 };
 const unsigned ck_nmethods = sizeof ck_methods / sizeof ck_methods[0];
 

@@ -169,6 +169,8 @@ int m_row_delete(struct ck_call *call)
         soft = false;
     else
         return ck_err_set(call->err, -CK_EBADREQ, "param mode: \"soft\" or \"hard\"");
+    if (call->sess->has_user && !strcmp(t->name, "users") && !memcmp(id, call->sess->user, 16))
+        return ck_err_set(call->err, -CK_EFORBIDDEN, "a user cannot delete their own account");
     struct ck_ctx c;
     rowio_ctx(call, &c);
     rc = check_visible(call, &c, t, id, !soft);

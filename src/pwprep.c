@@ -56,9 +56,16 @@ static void scan(struct pwprep *pp, const struct wjob *job)
     if (!job->params)
         return;
     const char *end = job->params_end;
+    /* tenant.create {admin_password} */
+    const char *pw;
+    struct mp_obj o;
+    if (mp_map_find(job->params, end, job->nparams, "admin_password", &pw) == 0 &&
+        mp_next(&pw, end, &o) == 0 && o.type == MP_STR && o.v.str.len > 0) {
+        pp->pw[pp->n] = o.v.str.ptr;
+        pp->len[pp->n++] = o.v.str.len;
+    }
     collect(pp, job->params, end, job->nparams);
     const char *ops;
-    struct mp_obj o;
     if (mp_map_find(job->params, end, job->nparams, "ops", &ops) != 0 ||
         mp_next(&ops, end, &o) != 0 || o.type != MP_ARRAY)
         return;

@@ -347,7 +347,7 @@ static const struct phi_key *row_key(struct ck_call *call, const struct ck_row *
     const struct ck_val *kv = kc >= 0 ? &r->v[kc] : NULL;
     if (!kv || kv->kind != CK_V_STR)
         return NULL;
-    return phi_key_find(&call->srv->phi, kv->p, kv->len);
+    return keys_find(&call->srv->keys, kv->p, kv->len);
 }
 
 /* Open one PHI column of a stored row into out (plain msgpack), with key k. */
@@ -392,7 +392,7 @@ static int seal_phi(struct rowin *ri, struct ck_row *row, ck_colmask *present, b
         }
         return 0;
     }
-    const struct phi_keyring *kr = &call->srv->phi;
+    const struct phi_keyring *kr = keys_current(&call->srv->keys);
     const struct phi_key *active = phi_key_active(kr);
     if (!kr->loaded || !active)
         return ck_err_set(call->err, -CK_EINTERNAL, "the server has no PHI key file loaded");

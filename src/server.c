@@ -43,6 +43,7 @@ static void begin_shutdown(struct server *srv)
         uv_close((uv_handle_t *)&srv->pipe, NULL);
     uv_close((uv_handle_t *)&srv->sigint, NULL);
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
+    uv_close((uv_handle_t *)&srv->sighup, NULL);
     /* Finish the writes already queued: their clients get their answers. */
     writer_stop(&srv->writer);
     for (struct conn *c = srv->conns; c; c = c->next) {
@@ -62,8 +63,18 @@ static void begin_shutdown(struct server *srv)
 
 static void on_signal(uv_signal_t *s, int signum)
 {
-    (void)signum;
-    begin_shutdown(s->data);
+    struct server *srv = s->data;
+    if (signum == SIGHUP) {
+        /* `clinickv keys rotate` added or retired a PHI key. */
+        struct ck_err err = CK_ERR_INIT;
+        if (keys_reload(&srv->keys, &err) != 0)
+            fprintf(stderr, "clinickv: cannot reload the PHI keys: %s\n", err.message);
+        else if (!srv->opt.quiet)
+            fprintf(stderr, "clinickv: PHI keys reloaded\n");
+        ck_err_free(&err);
+        return;
+    }
+    begin_shutdown(srv);
 }
 
 static int parse_listen(struct server *srv, struct ck_err *err)
@@ -161,7 +172,7 @@ int server_run(const struct server_options *opt)
     ck_err_clear(&err);
     char keyfile[4096];
     datadir_key_file(opt->data_dir, opt->key_file, keyfile, sizeof keyfile);
-    if (phi_keyring_load(&srv->phi, keyfile, &err) != 0) {
+    if (keys_init(&srv->keys, keyfile, &err) != 0) {
         if (err.code != -CK_ENOTFOUND) {
             fprintf(stderr, "clinickv: %s\n", err.message);
             goto out_close_kv;
@@ -183,9 +194,11 @@ int server_run(const struct server_options *opt)
     }
     uv_signal_init(&srv->loop, &srv->sigint);
     uv_signal_init(&srv->loop, &srv->sigterm);
-    srv->sigint.data = srv->sigterm.data = srv;
+    uv_signal_init(&srv->loop, &srv->sighup);
+    srv->sigint.data = srv->sigterm.data = srv->sighup.data = srv;
     uv_signal_start(&srv->sigint, on_signal, SIGINT);
     uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&srv->sighup, on_signal, SIGHUP);
     signal(SIGPIPE, SIG_IGN);
 
     if (!opt->quiet) {
@@ -220,7 +233,7 @@ out_unlock:
         close(srv->lock_fd);
 out_free:
     sodium_memzero(srv->admin_key, sizeof srv->admin_key);
-    phi_keyring_wipe(&srv->phi);
+    keys_destroy(&srv->keys);
     ck_err_free(&err);
     free(srv);
     return status;

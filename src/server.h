@@ -13,7 +13,7 @@
 #include "adminkey.h"
 #include "frame.h"
 #include "kv.h"
-#include "phi.h"
+#include "keys.h"
 #include "writer.h"
 
 struct server_options {
@@ -60,7 +60,8 @@ struct server {
     int lock_fd;              /* flock on DIR/server.lock */
     char *socket_path;
     char admin_key[ADMINKEY_HEX + 1]; /* "" when DIR/admin.key is missing */
-    struct phi_keyring phi;           /* PHI keys (phi.h), loaded at start */
+    struct keys keys;                 /* PHI keys (keys.h): reloaded on SIGHUP and on a miss */
+    uv_signal_t sighup;
 };
 
 /* Run a server until SIGINT/SIGTERM. Returns a process exit status; errors are

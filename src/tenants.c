@@ -68,11 +68,16 @@ static int insert(struct ck_ctx *c, struct ck_row *row, ck_colmask present, uint
     return rc;
 }
 
-static int insert_user(struct ck_ctx *c, const char *email, const char *password, const char *first,
-                       const char *last, const char *role, const uint8_t *clinic, uint8_t id_out[16])
+static int insert_user(struct ck_ctx *c, const char *email, const char *password,
+                       const char *prehashed, const char *first, const char *last, const char *role,
+                       const uint8_t *clinic, uint8_t id_out[16])
 {
     char hash[crypto_pwhash_STRBYTES];
-    int rc = ck_password_hash(password, strlen(password), hash);
+    int rc = 0;
+    if (prehashed)
+        snprintf(hash, sizeof hash, "%s", prehashed);
+    else
+        rc = ck_password_hash(password, strlen(password), hash);
     if (rc)
         return ck_err_set(c->err, rc, "cannot hash the password");
     struct ck_row row = {.t = ck_table_find("users", 5)};
@@ -106,7 +111,7 @@ int ck_tenant_create(struct ck_ctx *c, const struct tenant_spec *spec, uint8_t t
     if (rc)
         return rc;
     tc.tenant = tenant_id_out;
-    return insert_user(&tc, spec->admin_email, spec->admin_password,
+    return insert_user(&tc, spec->admin_email, spec->admin_password, spec->admin_password_hash,
                        spec->admin_first_name ? spec->admin_first_name : "Tenant",
                        spec->admin_last_name ? spec->admin_last_name : "Admin", "tenant_admin", NULL,
                        user_id_out);
@@ -204,7 +209,7 @@ int ck_tenant_add_demo(struct ck_ctx *c, const struct phi_keyring *kr, const cha
         {"pharmacist@demo.clinic", "Phil", "Pill", "pharmacist"},
     };
     for (unsigned i = 0; i < sizeof staff / sizeof staff[0]; i++) {
-        rc = insert_user(c, staff[i].email, staff_password, staff[i].first, staff[i].last,
+        rc = insert_user(c, staff[i].email, staff_password, NULL, staff[i].first, staff[i].last,
                          staff[i].role, clinic, i == 0 ? dentist : NULL);
         if (rc)
             return rc;

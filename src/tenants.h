@@ -31,7 +31,8 @@ struct tenant_spec {
     const char *slug;
     const char *name;           /* NULL: the slug */
     const char *admin_email;
-    const char *admin_password; /* hashed here */
+    const char *admin_password;      /* hashed here (slow: not on the loop or writer thread) */
+    const char *admin_password_hash; /* or an Argon2id hash made beforehand */
     const char *admin_first_name, *admin_last_name;
 };
 
