@@ -237,6 +237,12 @@ void ck_rbac_pack_matrix(msgpack_packer *pk)
 bool ck_rbac_row_hidden(const struct ck_session *sess, const struct ck_row *r)
 {
     const struct ck_table *t = r->t;
+    if (sess->system_admin)
+        return false;
+    if (t->col_tenant < 0) {
+        /* Global tables: of `tenants`, a tenant's users see their own tenant's row only. */
+        return memcmp(r->v[t->col_id].uuid, sess->tenant, 16) != 0;
+    }
     if (!sess->clinic_scoped || t->col_clinic < 0)
         return false;
     const struct ck_val *v = &r->v[t->col_clinic];

@@ -53,8 +53,9 @@ void ck_rbac_pack_permissions(msgpack_packer *pk, const struct ck_session *sess)
  * (sys.permissions). */
 void ck_rbac_pack_matrix(msgpack_packer *pk);
 
-/* Is row r outside the session's clinic (for clinic-scoped sessions on tables
- * with clinic_id)? Such rows are reported as not found. */
+/* Is row r outside the session's scope: another tenant's `tenants` row, or for
+ * clinic-scoped sessions a row of another clinic? Such rows are reported as not
+ * found. */
 bool ck_rbac_row_hidden(const struct ck_session *sess, const struct ck_row *r);
 
 #endif

@@ -207,6 +207,10 @@ def test_tenant_isolation_by_key():
         assert new_clinic(b, "A1")["code"] == "A1"
         assert new_patient(b, bclinic["id"], "A-1")["medical_record_number"] == "A-1"
         assert a.call("row.get", {"table": "patients", "id": p["id"]})["status"] == "active"
+        # The tenants table is global, but each tenant reads only its own row.
+        ta, tb = a.call("auth.whoami")["tenant_id"], b.call("auth.whoami")["tenant_id"]
+        assert b.call("row.get", {"table": "tenants", "id": tb})["slug"] == "other"
+        assert b.error("row.get", {"table": "tenants", "id": ta}).code == "not_found"
 
 
 def test_pipelining_and_msgids():
@@ -433,6 +437,22 @@ def test_clean_shutdown_keeps_writes():
             c.call("row.get", {"table": "clinics", "id": cid})
 
 
+def test_map_grows_instead_of_failing():
+    """A 1 MiB map fills after a few hundred rows; the writer grows it and retries."""
+    with Server(demo=False, extra_args=["--map-size", "1M"]) as s:
+        s.start()
+        c = s.admin()
+        big = "x" * 2000
+        msgids = [c.send("row.insert", {"table": "clinics", "row": {"name": "m", "code": "M%d" % i,
+                                                                   "address_line1": big[:255], "website": big[:500]}})
+                  for i in range(3000)]
+        ids = [c.result(c.wait(m))["id"] for m in msgids]
+        info = c.call("sys.info")
+        assert info["writer"]["map_grows"] > 0 and info["map_size"] > (1 << 20), info
+        assert c.call("row.get", {"table": "clinics", "id": ids[0]})["code"] == "M0"
+        assert c.call("row.get", {"table": "clinics", "id": ids[-1]})["code"] == "M2999"
+
+
 def test_hello_script():
     """The README's run command prints `python3 scripts/hello.py`: it must work."""
     with Server(demo=True) as s:
@@ -451,4 +471,4 @@ if __name__ == "__main__":
     run_tests([test_sys_and_schema, test_auth, test_lockout_and_session_expiry, test_row_crud_and_validation,
                test_tenant_isolation_by_key, test_pipelining_and_msgids, test_malformed_and_oversized_input,
                test_unix_socket_system_admin, test_no_pharmacy, test_command_line_refusals,
-               test_clean_shutdown_keeps_writes, test_hello_script])
+               test_clean_shutdown_keeps_writes, test_map_grows_instead_of_failing, test_hello_script])
