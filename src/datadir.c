@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <utf8proc.h>
 
 #include "adminkey.h"
 #include "changelog.h"
@@ -18,6 +19,13 @@
 #include "row.h"
 #include "tenants.h"
 #include "timeval.h"
+
+void datadir_collation_tag(char *out, size_t n)
+{
+    /* The collation key is in every string index entry: a different utf8proc or
+     * Unicode version could change keys, so the version is recorded at init. */
+    snprintf(out, n, "utf8proc %s unicode %s ck1", utf8proc_version(), utf8proc_unicode_version());
+}
 
 static bool dir_is_empty(const char *dir)
 {
@@ -54,6 +62,10 @@ static int init_txn(MDB_txn *txn, void *arg)
         (rc = kv_meta_put(w->kv, txn, "pharmacy", &pharmacy, 1)) ||
         (rc = kv_meta_put(w->kv, txn, "schema_version", ck_catalog.schema_version,
                           strlen(ck_catalog.schema_version))))
+        return ck_err_set(w->err, rc, "cannot write metadata");
+    char tag[128];
+    datadir_collation_tag(tag, sizeof tag);
+    if ((rc = kv_meta_put(w->kv, txn, "collation", tag, strlen(tag))))
         return ck_err_set(w->err, rc, "cannot write metadata");
     struct ck_log log = {0};
     struct ck_ctx c = {.kv = w->kv, .txn = txn, .now_ms = ck_now_ms(), .log = &log, .err = w->err};
@@ -159,9 +171,18 @@ int datadir_open(struct kv *kv, const char *dir, const struct kv_options *opt, b
         rc = ck_err_set(err, -CK_EINVAL,
                         "%s was made with another schema version than this clinickv's (%s)", dir,
                         ck_catalog.schema_version);
-    } else if (pharmacy_out) {
-        *pharmacy_out = kv_meta_get(kv, txn, "pharmacy", &v) == 0 && v.mv_size == 1 &&
-                        *(const char *)v.mv_data == 1;
+    } else {
+        if (pharmacy_out)
+            *pharmacy_out = kv_meta_get(kv, txn, "pharmacy", &v) == 0 && v.mv_size == 1 &&
+                            *(const char *)v.mv_data == 1;
+        char tag[128];
+        datadir_collation_tag(tag, sizeof tag);
+        if (kv_meta_get(kv, txn, "collation", &v) == 0 &&
+            (v.mv_size != strlen(tag) || memcmp(v.mv_data, tag, v.mv_size) != 0))
+            fprintf(stderr,
+                    "clinickv: warning: %s was indexed with %.*s, this build uses %s; string keys "
+                    "may compare differently until the data is dumped and restored\n",
+                    dir, (int)(v.mv_size > 100 ? 100 : v.mv_size), (const char *)v.mv_data, tag);
     }
     kv_read_end(kv, txn);
     if (rc == 0)

@@ -39,6 +39,9 @@ int datadir_open(struct kv *kv, const char *dir, const struct kv_options *opt, b
  * *fd_out stays open for the server's lifetime. */
 int datadir_lock(const char *dir, int *fd_out, struct ck_err *err);
 
+/* The collation version recorded in meta ("utf8proc 2.8.0 unicode 15.0.0 ck1"). */
+void datadir_collation_tag(char *out, size_t n);
+
 /* The PHI key file: `given` (--key-file) or DIR/phi.keys. */
 void datadir_key_file(const char *dir, const char *given, char *out, size_t n);
 
