@@ -22,6 +22,7 @@ void rowio_ctx(struct ck_call *call, struct ck_ctx *c)
     c->now_ms = call->now_ms;
     c->log = call->log;
     c->err = call->err;
+    c->clinic = call->sess->clinic_scoped ? call->sess->clinic : NULL;
 }
 
 int rowio_call_tenant(struct ck_call *call, const struct ck_table *t)
@@ -161,7 +162,14 @@ static int check_role(struct rowin *ri, const struct ck_row *old_row, const stru
     int rc = col_of(t, "role");
     const struct ck_column *c = &t->cols[rc];
     const char *mine = s->role >= 1 ? c->enum_values[s->role - 1] : "";
-    const char *want = c->enum_values[new_row->v[rc].i - 1];
+    /* An insert without role (or with nil) checks before defaults are filled in:
+     * the role it will get is the column's default (nil fails NOT NULL later). */
+    struct ck_val role = new_row->v[rc];
+    if (role.kind != CK_V_INT)
+        ck_val_default(t, (unsigned)rc, 0, &role);
+    if (role.kind != CK_V_INT || role.i < 1 || role.i > c->n_enum)
+        return 0;
+    const char *want = c->enum_values[role.i - 1];
     bool changed = !old_row || old_row->v[rc].i != new_row->v[rc].i;
     if (!changed)
         return 0;

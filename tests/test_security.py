@@ -157,6 +157,13 @@ def test_roles_without_phi_and_clinic_scope():
         assert mine["clinic_id"] == ca["id"]
         e = rx.error("row.update", {"table": "patients", "id": pa["id"], "set": {"clinic_id": cb["id"]}})
         assert e.code == "forbidden"
+        # Another clinic's rows are no parents either (as for another tenant's).
+        e = rx.error("row.insert", {"table": "appointments", "row": {
+            "patient_id": pb["id"], "appointment_date": "2026-12-01T09:00:00Z"}})
+        assert e.code == "fk_violation" and e.details["column"] == "patient_id"
+        ok = rx.call("row.insert", {"table": "appointments", "row": {
+            "patient_id": pa["id"], "appointment_date": "2026-12-01T09:00:00Z"}})
+        assert ok["clinic_id"] == ca["id"]
         # A receptionist has no clinical group: forbidden, whatever the row.
         e = rx.error("row.get", {"table": "clinical_notes", "id": pa["id"]})
         assert e.code == "forbidden" and e.details["group"] == "clinical"
