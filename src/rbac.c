@@ -243,9 +243,10 @@ bool ck_rbac_row_hidden(const struct ck_session *sess, const struct ck_row *r)
         /* Global tables: of `tenants`, a tenant's users see their own tenant's row only. */
         return memcmp(r->v[t->col_id].uuid, sess->tenant, 16) != 0;
     }
-    if (!sess->clinic_scoped || t->col_clinic < 0)
+    int cc = ck_table_clinic_col(t);
+    if (!sess->clinic_scoped || cc < 0)
         return false;
-    const struct ck_val *v = &r->v[t->col_clinic];
+    const struct ck_val *v = &r->v[cc];
     if (v->kind != CK_V_UUID) {
         /* users.clinic_id NULL: a tenant-wide account, visible to clinic staff. */
         return false;

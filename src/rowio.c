@@ -125,15 +125,22 @@ static int check_clinic(struct rowin *ri, struct ck_row *row, ck_colmask given, 
 {
     const struct ck_session *s = ri->call->sess;
     const struct ck_table *t = ri->t;
-    if (!s->clinic_scoped || t->col_clinic < 0)
+    int cc = ck_table_clinic_col(t);
+    if (!s->clinic_scoped || cc < 0)
         return 0;
-    struct ck_val *v = &row->v[t->col_clinic];
-    if (!(given & CK_COL(t->col_clinic)) && !fill)
+    if (cc == t->col_id) {
+        /* A clinic-scoped session cannot make another clinic (it could not see it). */
+        if (fill)
+            return ck_err_set(ri->call->err, -CK_EFORBIDDEN, "clinic staff cannot create clinics");
         return 0;
-    if (!(given & CK_COL(t->col_clinic))) {
+    }
+    struct ck_val *v = &row->v[cc];
+    if (!(given & CK_COL(cc)) && !fill)
+        return 0;
+    if (!(given & CK_COL(cc))) {
         v->kind = CK_V_UUID;
         memcpy(v->uuid, s->clinic, 16);
-        ri->present |= CK_COL(t->col_clinic);
+        ri->present |= CK_COL(cc);
         return 0;
     }
     if (v->kind == CK_V_UUID && memcmp(v->uuid, s->clinic, 16) == 0)

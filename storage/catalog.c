@@ -2,6 +2,7 @@
  * Catalog lookups. The data and the name hash tables are generated from the DDL
  * (tools/ddl2catalog.py -> catalog_data.c); this file only reads them.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "catalog.h"
@@ -101,4 +102,27 @@ const char *ck_on_delete_name(unsigned rule)
     case CK_FK_RESTRICT: return "RESTRICT";
     default: return NULL;
     }
+}
+
+static int16_t clinic_cols[256];
+static pthread_once_t clinic_cols_once = PTHREAD_ONCE_INIT;
+
+static void find_clinic_cols(void)
+{
+    for (unsigned ti = 0; ti < ck_catalog.ntables; ti++) {
+        const struct ck_table *t = &ck_catalog.tables[ti];
+        clinic_cols[ti] = t->col_clinic;
+        /* The parent of every clinic_id FK is the clinics table: its rows are clinics. */
+        for (unsigned i = 0; i < t->nrefs && clinic_cols[ti] < 0; i++) {
+            const struct ck_table *child = &ck_catalog.tables[t->refs[i].table];
+            if ((int)child->fks[t->refs[i].fk].column == child->col_clinic)
+                clinic_cols[ti] = t->col_id;
+        }
+    }
+}
+
+int ck_table_clinic_col(const struct ck_table *t)
+{
+    pthread_once(&clinic_cols_once, find_clinic_cols);
+    return clinic_cols[ck_table_index(t)];
 }

@@ -194,6 +194,11 @@ const struct ck_index *ck_index_by_id(unsigned id, const struct ck_table **table
 const char *ck_group_name(unsigned group);
 const char *ck_on_delete_name(unsigned rule);
 
+/* The column that says which clinic a row of t belongs to (clinic scopes): its
+ * clinic_id, the id of a clinics row (a clinic is its own clinic), or -1 when rows
+ * of t belong to no clinic. */
+int ck_table_clinic_col(const struct ck_table *t);
+
 /* Index of a table in ck_catalog.tables (its id - 1). */
 static inline unsigned ck_table_index(const struct ck_table *t) { return (unsigned)t->id - 1u; }
 

@@ -32,8 +32,9 @@ static int parent_in_scope(MDB_txn *txn, struct kv *kv, const uint8_t tenant[16]
     rc = ck_row_decode(t, v.mv_data, v.mv_size, &r);
     if (rc)
         return rc;
-    const struct ck_val *cv = &r.v[t->col_clinic];
-    /* A parent without a clinic (a tenant-wide user) is visible to every clinic. */
+    const struct ck_val *cv = &r.v[ck_table_clinic_col(t)];
+    /* A parent without a clinic (a tenant-wide user) is visible to every clinic; a
+     * clinics row is its own clinic. */
     return cv->kind != CK_V_UUID || memcmp(cv->uuid, clinic, 16) == 0;
 }
 
@@ -49,7 +50,7 @@ int ck_fk_check_row(MDB_txn *txn, struct kv *kv, const uint8_t tenant[16], const
         const struct ck_table *parent = &ck_catalog.tables[fk->parent_table];
         if (parent == t && memcmp(v->uuid, r->v[t->col_id].uuid, 16) == 0)
             continue;
-        int rc = clinic && parent->col_clinic >= 0
+        int rc = clinic && ck_table_clinic_col(parent) >= 0
                      ? parent_in_scope(txn, kv, tenant, clinic, parent, v->uuid)
                      : ck_row_exists(txn, kv, tenant, parent, v->uuid);
         if (rc < 0)
