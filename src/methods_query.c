@@ -21,10 +21,9 @@ struct qrun {
     struct ck_call *call;
     struct ck_ctx ctx;
     struct ck_query *q;
-    const struct ck_table *tenants;
-    struct buf scratch;         /* one row packed before its _include key is added */
+    struct buf scratch; /* one row packed before its _include key is added */
     struct ck_query_sink inc_sink;
-    unsigned emitted;           /* rows the include being packed has emitted */
+    unsigned emitted; /* rows the include being packed has emitted */
 };
 
 /* Begin an array whose length is known only at its end: array32 with a zero
@@ -47,15 +46,11 @@ static void close_array(msgpack_packer *pk, size_t at, uint32_t n)
         b->data[at + 1 + i] = (char)(n >> (24 - 8 * i));
 }
 
+/* Clinic scope, and a tenant's own tenants row only (rbac.h). */
 static bool visible(void *arg, const struct ck_row *r)
 {
     struct qrun *x = arg;
-    const struct ck_session *s = x->call->sess;
-    if (ck_rbac_row_hidden(s, r))
-        return false;
-    if (r->t == x->tenants && !s->system_admin)
-        return memcmp(r->v[r->t->col_id].uuid, x->call->tenant, 16) == 0;
-    return true;
+    return !ck_rbac_row_hidden(x->call->sess, r);
 }
 
 static int emit_included(void *arg, const struct ck_row *r)
@@ -146,11 +141,11 @@ int m_row_query(struct ck_call *call)
     if (rc)
         return rc;
     struct ck_query q;
-    struct qrun x = {.call = call, .q = &q, .tenants = ck_table_find("tenants", 7)};
+    struct qrun x = {.call = call, .q = &q};
     rowio_ctx(call, &x.ctx);
     x.inc_sink = (struct ck_query_sink){visible, emit_included, &x};
     struct ck_query_env env = {keys_current(&call->srv->keys),
-                                call->sess->phi || call->sess->system_admin};
+                               call->sess->phi || call->sess->system_admin};
     rc = ck_query_parse(&q, &x.ctx, t, call->params, call->nparams, call->params_end, &env);
     if (rc == 0)
         rc = check_includes(call, &q);

@@ -121,7 +121,7 @@ static int copy_value(struct txn *x, const char **p, const char *end, struct buf
         struct mp_obj ref;
         if (mp_next(&v, end, &ref) != 0 || ref.type != MP_STR)
             return op_error(x, "$ref takes a string");
-        const char *val, *vend;
+        const char *val = NULL, *vend = NULL;
         int rc = resolve_ref(x, ref.v.str.ptr, ref.v.str.len, &val, &vend);
         if (rc)
             return rc;
