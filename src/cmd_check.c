@@ -18,10 +18,10 @@
 #include "uuid.h"
 
 /* Exit statuses (documented in usage()). */
-#define EXIT_CLEAN 0
+#define EXIT_CLEAN    0
 #define EXIT_PROBLEMS 1
-#define EXIT_USAGE 2
-#define EXIT_CANNOT 3
+#define EXIT_USAGE    2
+#define EXIT_CANNOT   3
 
 static void usage(FILE *f)
 {
@@ -179,12 +179,9 @@ static void print_json(const struct ck_consistency_stats *st, const char *dir, c
 int cmd_check(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"tenant", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},
-        {"max-problems", required_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
+        {"data", required_argument, NULL, 'd'}, {"tenant", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},       {"max-problems", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},       {0},
     };
     const char *dir = NULL, *slug = NULL;
     struct report r = {.problems = BUF_INIT};
@@ -245,7 +242,8 @@ int cmd_check(int argc, char **argv)
     }
     if (!r.json)
         printf("clinickv check %s%s%s\n", dir, slug ? ", tenant " : "", slug ? slug : "");
-    struct ck_consistency_opts o = {.tenant = slug ? tenant : NULL, .report = on_problem, .arg = &r};
+    struct ck_consistency_opts o = {
+        .tenant = slug ? tenant : NULL, .report = on_problem, .arg = &r};
     rc = ck_consistency_check(&kv, txn, &o, st, &err);
     if (rc) {
         fprintf(stderr, "clinickv check: %s\n", err.code ? err.message : ck_strerror(rc));

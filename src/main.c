@@ -22,6 +22,7 @@ static const struct cli_command commands[] = {
     {"tenant", cmd_tenant, "create or delete a tenant (also while a server runs)"},
     {"check", cmd_check, "verify every row, index entry, foreign key and unique key"},
     {"keys", cmd_keys, "rotate the PHI keys (re-encrypting rows while the server serves)"},
+    {"backup", cmd_backup, "hot physical backup (compacting LMDB copy)"},
     /* more subcommands */
 };
 

@@ -43,7 +43,7 @@ static void json_of(const struct ck_row *r, struct buf *b, struct ck_val *out)
 int ck_audit_write(struct ck_ctx *c, const struct ck_row *old_row, const struct ck_row *new_row)
 {
     const struct ck_row *any = new_row ? new_row : old_row;
-    if (strcmp(any->t->name, AUDITED) != 0)
+    if ((c->flags & CK_W_NO_AUDIT) || strcmp(any->t->name, AUDITED) != 0)
         return 0;
     const struct ck_table *trail = ck_table_find(TRAIL, strlen(TRAIL));
     const struct ck_table *t = any->t;
@@ -57,7 +57,10 @@ int ck_audit_write(struct ck_ctx *c, const struct ck_row *old_row, const struct 
                          : !new_row ? "deleted"
                          : (before && after && strcmp(before, after)) ? "status_changed"
                                                                       : "updated";
-    set_str(&a, col(trail, "action"), action);
+    /* action is an ENUM: stored as its ordinal, like every ENUM value. */
+    int act = col(trail, "action");
+    if (ck_val_from_text(&trail->cols[act], action, strlen(action), &a.v[act]) != 0)
+        return -CK_EINTERNAL;
     if (before)
         set_str(&a, col(trail, "previous_status"), before);
     if (after)

@@ -360,7 +360,13 @@ int ck_delete_hard(struct ck_ctx *c, const struct ck_table *t, const uint8_t id[
             rc = for_each_child(c, ct, fk, r.id, add_cascade, &v);
         }
     }
-    /* 2. RESTRICT: no surviving row may reference a row that goes. 3. SET NULL list. */
+    /* 2. RESTRICT: no surviving row may reference a row that goes. The first
+     * constraint found blocking is reported with every surviving row that blocks
+     * through it (over all the rows that would go), so `count` says how many rows
+     * must go or change first. 3. SET NULL list, not needed once blocked. */
+    const struct ck_fk *blocked = NULL;
+    const struct ck_table *blocked_parent = NULL, *blocked_child = NULL;
+    uint64_t blocked_count = 0;
     for (size_t i = 0; i < set.n && rc == 0; i++) {
         struct rowref r = set.items[i];
         const struct ck_table *pt = &ck_catalog.tables[r.table];
@@ -369,18 +375,24 @@ int ck_delete_hard(struct ck_ctx *c, const struct ck_table *t, const uint8_t id[
             const struct ck_fk *fk = &ct->fks[pt->refs[k].fk];
             if (fk->index < 0)
                 continue;
-            if (fk->on_delete == CK_FK_RESTRICT) {
+            if (fk->on_delete == CK_FK_RESTRICT && (!blocked || blocked == fk)) {
                 struct visit v = {.set = &set, .child_table = pt->refs[k].table};
                 rc = for_each_child(c, ct, fk, r.id, count_survivor, &v);
-                if (rc == 0 && v.count > 0)
-                    rc = restrict_violation(c, pt, ct, fk, v.count);
-            } else if (fk->on_delete == CK_FK_SET_NULL) {
+                if (rc == 0 && v.count > 0 && !blocked) {
+                    blocked = fk;
+                    blocked_parent = pt;
+                    blocked_child = ct;
+                }
+                blocked_count += v.count;
+            } else if (fk->on_delete == CK_FK_SET_NULL && !blocked) {
                 struct null_visit v = {.set = &set, .list = &nulls,
                                        .child_table = pt->refs[k].table, .col = fk->column};
                 rc = for_each_child(c, ct, fk, r.id, add_null, &v);
             }
         }
     }
+    if (rc == 0 && blocked)
+        rc = restrict_violation(c, blocked_parent, blocked_child, blocked, blocked_count);
     /* 4. Apply: clear the SET NULL columns of survivors, then remove the rows. */
     for (size_t i = 0; i < nulls.n && rc == 0; i++)
         rc = apply_set_null(c, &nulls.items[i], res);

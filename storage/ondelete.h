@@ -30,7 +30,9 @@ struct ck_delete_result {
 
 /*
  * Hard-delete row id of table t and apply every ON DELETE rule that points at it.
- * -CK_ENOTFOUND, -CK_ERESTRICT (details: constraint, table, child_table, count),
+ * -CK_ENOTFOUND, -CK_ERESTRICT (details: constraint, table, child_table, count:
+ * the first RESTRICT constraint found blocking, and how many surviving rows
+ * block through it, over every row that would go),
  * storage errors; on error nothing must be committed (the caller aborts).
  */
 int ck_delete_hard(struct ck_ctx *c, const struct ck_table *t, const uint8_t id[16],

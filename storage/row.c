@@ -426,6 +426,18 @@ void ck_val_default(const struct ck_table *t, unsigned col, int64_t now_ms, stru
         out->kind = CK_V_UUID;
         ck_uuid_v7(out->uuid);
         return;
+    case CK_DEF_NONE:
+        /* MySQL's implicit default of an ENUM NOT NULL column without DEFAULT is its
+         * first member, in strict mode too: MariaDB 10.11 stores it for an insert that
+         * omits the column (where any other NOT NULL column without DEFAULT is error
+         * 1364). Omitting it here must be accepted the same way. */
+        if (c->type == CK_T_ENUM && !c->nullable && c->n_enum > 0) {
+            out->kind = CK_V_INT;
+            out->i = 1;
+            return;
+        }
+        out->kind = CK_V_NULL;
+        return;
     default: out->kind = CK_V_NULL; return;
     }
 }

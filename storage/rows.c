@@ -1,6 +1,7 @@
 /* Row operations: get, insert, update, soft delete, restore, remove. */
 #include <string.h>
 
+#include "audit.h"
 #include "fk.h"
 #include "index.h"
 #include "rows.h"
@@ -144,13 +145,15 @@ int ck_rows_insert(struct ck_ctx *c, struct ck_row *row, ck_colmask present, str
     if (rc == 0)
         rc = ck_row_check_constraints(row, c->err);
     if (rc == 0)
-        rc = ck_fk_check_row(c->txn, c->kv, c->tenant, row, ~(ck_colmask)0, c->err);
+        rc = ck_fk_check_row(c->txn, c->kv, c->tenant, c->clinic, row, ~(ck_colmask)0, c->err);
     if (rc == 0)
         rc = put_row(c, row, tenant, MDB_NOOVERWRITE, stored);
     if (rc == 0)
         rc = ck_index_insert_row(c->txn, c->kv, tenant, row, c->err);
     if (rc == 0)
         rc = log_change(c, CK_LOG_INSERT, row, stored);
+    if (rc == 0)
+        rc = ck_audit_write(c, NULL, row);
     return rc;
 }
 
@@ -159,6 +162,7 @@ int ck_rows_replace(struct ck_ctx *c, const struct ck_row *old_row, struct ck_ro
 {
     const struct ck_table *t = new_row->t;
     const uint8_t *tenant = ck_row_tenant(t, c->tenant);
+    ck_colmask fk_cols = changed;
 
     if (!(c->flags & CK_W_KEEP_META)) {
         if (t->col_updated_at >= 0) {
@@ -169,20 +173,29 @@ int ck_rows_replace(struct ck_ctx *c, const struct ck_row *old_row, struct ck_ro
                                : 0;
             set_int(&new_row->v[t->col_updated_at], c->now_ms > prev ? c->now_ms : prev + 1);
         }
-        if (t->col_updated_by >= 0)
-            set_uuid(&new_row->v[t->col_updated_by], c->user);
+        if (t->col_updated_by >= 0) {
+            int ub = t->col_updated_by;
+            set_uuid(&new_row->v[ub], c->user);
+            /* updated_by is an FK like any other: a session can outlive its user
+             * (hard-deleted meanwhile), and the row must not end up naming a
+             * missing one, so a new value is checked though the client never gave it. */
+            if (!ck_val_eq(&t->cols[ub], &old_row->v[ub], &new_row->v[ub]))
+                fk_cols |= CK_COL(ub);
+        }
     }
     int rc = ck_row_check_not_null(new_row, c->err);
     if (rc == 0)
         rc = ck_row_check_constraints(new_row, c->err);
     if (rc == 0)
-        rc = ck_fk_check_row(c->txn, c->kv, c->tenant, new_row, changed, c->err);
+        rc = ck_fk_check_row(c->txn, c->kv, c->tenant, c->clinic, new_row, fk_cols, c->err);
     if (rc == 0)
         rc = ck_index_update_row(c->txn, c->kv, tenant, old_row, new_row, c->err);
     if (rc == 0)
         rc = put_row(c, new_row, tenant, 0, stored);
     if (rc == 0)
         rc = log_change(c, CK_LOG_UPDATE, new_row, stored);
+    if (rc == 0)
+        rc = ck_audit_write(c, old_row, new_row);
     return rc;
 }
 
@@ -317,5 +330,7 @@ int ck_rows_remove(struct ck_ctx *c, const struct ck_row *r)
     rc = kv_error(mdb_del(c->txn, c->kv->rows, &k, NULL));
     if (rc == 0)
         rc = log_change(c, CK_LOG_DELETE, r, NULL);
+    if (rc == 0)
+        rc = ck_audit_write(c, r, NULL);
     return rc;
 }
