@@ -22,6 +22,8 @@ static void usage(FILE *f)
             "  --max-connections N    (default 1024)\n"
             "  --max-txn-ops N        operations per txn.run (default 1000)\n"
             "  --session-ttl SECONDS  session lifetime (default 43200)\n"
+            "  --session-recheck S    re-read a connection's session and user after S seconds,\n"
+            "                         so deleted users and role changes take effect (default 5)\n"
             "  --map-size BYTES       initial LMDB map size (grows as needed; default 256M)\n"
             "  --log-retention N      change records to keep (default: all)\n"
             "  --quiet                no startup messages\n");
@@ -68,6 +70,7 @@ int cmd_serve(int argc, char **argv)
         {"max-connections", required_argument, NULL, 'c'},
         {"max-txn-ops", required_argument, NULL, 'o'},
         {"session-ttl", required_argument, NULL, 'T'},
+        {"session-recheck", required_argument, NULL, 'R'},
         {"map-size", required_argument, NULL, 'M'},
         {"log-retention", required_argument, NULL, 'r'},
         {"quiet", no_argument, NULL, 'q'},
@@ -81,6 +84,7 @@ int cmd_serve(int argc, char **argv)
         .max_inflight = 1024,
         .max_output = 32u << 20,
         .session_ttl_ms = 12 * 3600 * 1000LL,
+        .session_recheck_ms = 5000,
         .max_txn_ops = 1000,
     };
     int ch;
@@ -114,6 +118,7 @@ int cmd_serve(int argc, char **argv)
         case 'c': o.max_connections = (unsigned)atoi(optarg); break;
         case 'o': o.max_txn_ops = (unsigned)atoi(optarg); break;
         case 'T': o.session_ttl_ms = atoll(optarg) * 1000LL; break;
+        case 'R': o.session_recheck_ms = (int64_t)(atof(optarg) * 1000); break;
         case 'M':
             if (!cli_parse_size(optarg, &size)) {
                 fprintf(stderr, "clinickv serve: bad --map-size\n");

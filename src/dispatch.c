@@ -6,6 +6,7 @@
 #include "pwprep.h"
 #include "rpc.h"
 #include "server.h"
+#include "session.h"
 #include "timeval.h"
 
 void dispatch_send_error(struct conn *c, uint32_t msgid, const struct ck_err *err)
@@ -183,9 +184,8 @@ int dispatch_frame(struct conn *c, const char *frame, size_t len)
         return DISPATCH_WAIT;
 
     struct ck_session *s = &c->sess;
-    if (s->authenticated && s->has_token && s->expires_at_ms <= ck_now_ms()) {
-        memset(s, 0, sizeof *s); /* the session expired: the connection is logged out */
-    }
+    if (s->authenticated && s->has_user && session_revalidate(&c->srv->kv, s, ck_now_ms(), c->srv->opt.session_recheck_ms) != 0)
+        memset(s, 0, sizeof *s); /* expired, logged out elsewhere, or the user is gone */
     if ((m->flags & M_AUTH) && !s->authenticated) {
         send_error_code(c, msg.msgid, -CK_EUNAUTH, "log in first (auth.login or auth.resume)");
         return DISPATCH_OK;

@@ -37,6 +37,7 @@ struct ck_session {
     uint8_t clinic[16];
     uint8_t token_hash[32];   /* BLAKE2b of the session token (logout removes it) */
     int64_t expires_at_ms;
+    int64_t validated_at_ms;  /* when the session and its user were last read */
     uint32_t perms;           /* effective permission bits (rbac.h), role + users.permissions */
     bool phi;                 /* may read and write PHI (demographics) */
     bool clinic_scoped;       /* sees and writes only rows of its clinic */

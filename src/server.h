@@ -27,6 +27,7 @@ struct server_options {
     unsigned max_inflight;    /* write requests in flight per connection: 1024 */
     size_t max_output;        /* unsent reply bytes per connection before reading pauses: 32 MiB */
     int64_t session_ttl_ms;   /* 12 h */
+    int64_t session_recheck_ms; /* re-read a connection's session and user after this: 5 s */
     bool relaxed_durability;  /* commits do not fsync; synced every 100 ms */
     size_t map_size;          /* initial LMDB map size; 0: default */
     unsigned max_txn_ops;     /* txn.run op limit: 1000 */

@@ -163,5 +163,33 @@ int session_bind_user(MDB_txn *txn, struct kv *kv, const uint8_t tenant[16], con
     }
     const struct ck_val *perms = &r.v[ck_column_find(users, "permissions", 11)];
     ck_rbac_apply(sess, sess->role, perms->kind == CK_V_JSON ? perms->p : NULL, perms->len);
+    sess->validated_at_ms = now_ms;
+    return 0;
+}
+
+int session_revalidate(struct kv *kv, struct ck_session *sess, int64_t now_ms, int64_t recheck_ms)
+{
+    if (sess->has_token && sess->expires_at_ms <= now_ms)
+        return -CK_EUNAUTH;
+    if (now_ms - sess->validated_at_ms < recheck_ms)
+        return 0;
+    MDB_txn *txn;
+    int rc = kv_read_begin(kv, &txn);
+    if (rc)
+        return 0; /* cannot read now: keep the session, try again on the next request */
+    uint8_t tenant[16], user[16];
+    int64_t expires = sess->expires_at_ms;
+    if (sess->has_token)
+        rc = session_load(txn, kv, sess->token_hash, now_ms, tenant, user, &expires);
+    struct ck_session fresh;
+    if (rc == 0)
+        rc = session_bind_user(txn, kv, sess->tenant, sess->user, now_ms, &fresh);
+    kv_read_end(kv, txn);
+    if (rc)
+        return -CK_EUNAUTH;
+    memcpy(fresh.token_hash, sess->token_hash, sizeof fresh.token_hash);
+    fresh.has_token = sess->has_token;
+    fresh.expires_at_ms = expires;
+    *sess = fresh;
     return 0;
 }

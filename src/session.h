@@ -44,4 +44,14 @@ int session_prune(MDB_txn *txn, struct kv *kv, int64_t now_ms, unsigned max);
 int session_bind_user(MDB_txn *txn, struct kv *kv, const uint8_t tenant[16], const uint8_t user[16],
                       int64_t now_ms, struct ck_session *sess);
 
+/*
+ * Check a connection's session: expired -> -CK_EUNAUTH; and when it was last
+ * validated more than recheck_ms ago (serve --session-recheck, 5 s by default),
+ * read its record and its user again (in a read snapshot) and rebind role, clinic
+ * and permissions. So a deleted, deactivated or locked user, a changed role or
+ * clinic, or a logout on another connection takes effect within recheck_ms.
+ * -CK_EUNAUTH when the session no longer stands.
+ */
+int session_revalidate(struct kv *kv, struct ck_session *sess, int64_t now_ms, int64_t recheck_ms);
+
 #endif

@@ -206,6 +206,27 @@ def test_user_management_rules():
         assert admin.error("row.delete", {"table": "users", "id": admin.call("auth.whoami")["user_id"]}).code == "forbidden"
 
 
+def test_live_sessions_follow_the_user():
+    """A role change, a deactivation or a deletion reaches connections already logged in."""
+    import time
+    with Server(extra_args=["--session-recheck", "0.2"]) as s:
+        s.start()
+        admin = s.admin()
+        ca = clinic(admin, "LIVE")
+        u = add_user(admin, "live@demo.clinic", "dentist", ca["id"])
+        v = add_user(admin, "gone@demo.clinic", "receptionist", ca["id"])
+        c, g = login(s, "live@demo.clinic"), login(s, "gone@demo.clinic")
+        assert c.call("auth.whoami")["role"] == "dentist"
+        admin.call("row.update", {"table": "users", "id": u["id"], "set": {"role": "hygienist"}})
+        admin.call("row.delete", {"table": "users", "id": v["id"], "mode": "hard"})
+        time.sleep(0.4)
+        assert c.call("auth.whoami")["role"] == "hygienist"
+        assert g.error("auth.whoami").code == "unauthenticated"
+        admin.call("row.update", {"table": "users", "id": u["id"], "set": {"status": "suspended"}})
+        time.sleep(0.4)
+        assert c.error("row.get", {"table": "clinics", "id": ca["id"]}).code == "unauthenticated"
+
+
 def test_permission_grants_and_denies():
     with Server() as s:
         s.start()
@@ -330,5 +351,6 @@ def test_key_rotation_while_serving():
 if __name__ == "__main__":
     run_tests([test_phi_never_in_clear_at_rest, test_ciphertext_is_bound_to_its_row,
                test_roles_without_phi_and_clinic_scope, test_user_management_rules,
+               test_live_sessions_follow_the_user,
                test_permission_grants_and_denies, test_payment_audit_trail, test_system_administration,
                test_key_rotation_while_serving])
