@@ -1,10 +1,12 @@
 /* Rows in and out of row methods: passwords, PHI fields, clinic scope. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "cond.h"
+#include "mpw.h"
 #include "phi.h"
 #include "rbac.h"
 #include "rowio.h"
@@ -488,41 +490,63 @@ static int seal_phi(struct rowin *ri, struct ck_row *row, ck_colmask *present, b
     return rc;
 }
 
+/* Per table: columns never shown (password_hash), and the PHI columns. */
+static ck_colmask hidden_cols[256], phi_cols[256];
+static pthread_once_t masks_once = PTHREAD_ONCE_INIT;
+
+static void compute_masks(void)
+{
+    for (unsigned ti = 0; ti < ck_catalog.ntables; ti++) {
+        const struct ck_table *t = &ck_catalog.tables[ti];
+        hidden_cols[ti] = ck_table_hidden_cols(t);
+        for (unsigned i = 0; i < t->ncols; i++) {
+            if (phi_plain_name(t, i))
+                phi_cols[ti] |= CK_COL(i);
+        }
+    }
+}
+
 int rowio_pack(struct ck_call *call, const struct ck_row *r)
 {
     const struct ck_table *t = r->t;
     const struct ck_session *s = call->sess;
-    bool phi = s->phi || s->system_admin;
-    ck_colmask hide = ck_table_hidden_cols(t);
-    unsigned n = 0;
-    for (unsigned i = 0; i < t->ncols; i++) {
-        if (phi_plain_name(t, i))
-            hide |= CK_COL(i);
+    pthread_once(&masks_once, compute_masks);
+    ck_colmask phi_mask = phi_cols[ck_table_index(t)];
+    ck_colmask hide = hidden_cols[ck_table_index(t)];
+    if (!phi_mask) {
+        ck_row_pack_wire(call->pk, r, hide);
+        return 0;
     }
-    for (unsigned i = 0; i < t->ncols; i++)
-        n += !(hide & CK_COL(i)) || (phi && phi_plain_name(t, i));
-    msgpack_packer *pk = call->pk;
-    msgpack_pack_map(pk, n);
+    /* PHI columns go out as their plain fields, opened, for roles that may see them. */
+    bool phi = s->phi || s->system_admin;
+    ck_colmask all = t->ncols == 64 ? ~(ck_colmask)0 : CK_COL(t->ncols) - 1;
+    unsigned n = t->ncols - (unsigned)__builtin_popcountll((hide | phi_mask) & all);
+    if (phi)
+        n += (unsigned)__builtin_popcountll(phi_mask);
+    struct buf *b = mpw_buf(call->pk);
+    mpw_map(b, n);
     struct buf plain = BUF_INIT;
     int rc = 0;
     for (unsigned i = 0; i < t->ncols && rc == 0; i++) {
-        const char *name = phi_plain_name(t, i);
-        if (name && phi) {
-            mp_pack_cstr(pk, name);
+        if (phi_mask & CK_COL(i)) {
+            if (!phi)
+                continue;
+            const char *name = phi_plain_name(t, i);
+            mpw_str(b, name, (uint32_t)strlen(name));
             if (r->v[i].kind != CK_V_BIN) {
-                msgpack_pack_nil(pk);
+                mpw_nil(b);
                 continue;
             }
             buf_reset(&plain);
             rc = open_phi(call, r, i, row_key(call, r, i), &plain);
             if (rc == 0)
-                mp_pack_raw(pk, plain.data, plain.len);
+                buf_append(b, plain.data, plain.len);
             continue;
         }
         if (hide & CK_COL(i))
             continue;
-        mp_pack_cstr(pk, t->cols[i].name);
-        ck_val_pack_wire(pk, &t->cols[i], &r->v[i]);
+        ck_column_pack_name(b, t, i);
+        ck_val_pack_wire(call->pk, &t->cols[i], &r->v[i]);
     }
     if (plain.data)
         sodium_memzero(plain.data, plain.cap);

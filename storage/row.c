@@ -4,6 +4,7 @@
 
 #include "collate.h"
 #include "decimal.h"
+#include "mpw.h"
 #include "row.h"
 #include "timeval.h"
 #include "uuid.h"
@@ -92,61 +93,96 @@ void ck_row_encode(const struct ck_row *r, struct buf *out)
 
 /* ------------------------------------------------------------------ wire output */
 
-void ck_val_pack_wire(msgpack_packer *pk, const struct ck_column *c, const struct ck_val *v)
+/* Column names as msgpack str, encoded once: every row a client reads repeats them. */
+struct name_key {
+    const char *p;
+    uint8_t len;
+};
+static struct name_key *name_keys[256];
+static pthread_once_t name_keys_once = PTHREAD_ONCE_INIT;
+
+static void encode_name_keys(void)
+{
+    static char storage[16384];
+    static struct name_key keys[64 * 64];
+    size_t used = 0, k = 0;
+    for (unsigned ti = 0; ti < ck_catalog.ntables; ti++) {
+        const struct ck_table *t = &ck_catalog.tables[ti];
+        name_keys[ti] = &keys[k];
+        for (unsigned i = 0; i < t->ncols; i++, k++) {
+            size_t n = strlen(t->cols[i].name);
+            char *dst = storage + used;
+            size_t h = mpw_strhdr(dst, (uint32_t)n, false);
+            memcpy(dst + h, t->cols[i].name, n);
+            keys[k].p = dst;
+            keys[k].len = (uint8_t)(h + n);
+            used += h + n;
+        }
+    }
+}
+
+void ck_column_pack_name(struct buf *b, const struct ck_table *t, unsigned col)
+{
+    pthread_once(&name_keys_once, encode_name_keys);
+    const struct name_key *k = &name_keys[ck_table_index(t)][col];
+    buf_append(b, k->p, k->len);
+}
+
+static void val_write(struct buf *b, const struct ck_column *c, const struct ck_val *v)
 {
     char tmp[40];
     switch (v->kind) {
-    case CK_V_NULL: msgpack_pack_nil(pk); return;
-    case CK_V_STR: mp_pack_str(pk, v->p, v->len); return;
-    case CK_V_BIN:
-        msgpack_pack_bin(pk, v->len);
-        msgpack_pack_bin_body(pk, v->p, v->len);
-        return;
-    case CK_V_JSON: mp_pack_raw(pk, v->p, v->len); return;
+    case CK_V_NULL: mpw_nil(b); return;
+    case CK_V_STR: mpw_str(b, v->p, v->len); return;
+    case CK_V_BIN: mpw_bin(b, v->p, v->len); return;
+    case CK_V_JSON: buf_append(b, v->p, v->len); return;
     case CK_V_UUID:
         ck_uuid_format(v->uuid, tmp);
-        mp_pack_str(pk, tmp, 36);
+        mpw_str(b, tmp, 36);
         return;
     case CK_V_INT: break;
     }
     switch (c->type) {
-    case CK_T_BOOL: v->i ? msgpack_pack_true(pk) : msgpack_pack_false(pk); return;
-    case CK_T_DECIMAL: {
-        size_t n = ck_decimal_format(v->i, c->scale, tmp);
-        mp_pack_str(pk, tmp, n);
-        return;
-    }
+    case CK_T_BOOL: mpw_bool(b, v->i != 0); return;
+    case CK_T_DECIMAL: mpw_str(b, tmp, (uint32_t)ck_decimal_format(v->i, c->scale, tmp)); return;
     case CK_T_TIMESTAMP:
         ck_ts_format(v->i, tmp);
-        mp_pack_str(pk, tmp, 24);
+        mpw_str(b, tmp, 24);
         return;
     case CK_T_DATE:
         ck_date_format((int32_t)v->i, tmp);
-        mp_pack_str(pk, tmp, 10);
+        mpw_str(b, tmp, 10);
         return;
     case CK_T_ENUM:
         if (v->i >= 1 && v->i <= c->n_enum) {
-            mp_pack_cstr(pk, c->enum_values[v->i - 1]);
-            return;
+            const char *e = c->enum_values[v->i - 1];
+            mpw_str(b, e, (uint32_t)strlen(e));
+        } else {
+            mpw_nil(b);
         }
-        msgpack_pack_nil(pk);
         return;
-    default: msgpack_pack_int64(pk, v->i); return;
+    default: mpw_int(b, v->i); return;
     }
+}
+
+void ck_val_pack_wire(msgpack_packer *pk, const struct ck_column *c, const struct ck_val *v)
+{
+    val_write(mpw_buf(pk), c, v);
 }
 
 void ck_row_pack_wire(msgpack_packer *pk, const struct ck_row *r, ck_colmask hide)
 {
     const struct ck_table *t = r->t;
-    unsigned n = 0;
-    for (unsigned i = 0; i < t->ncols; i++)
-        n += !(hide & CK_COL(i));
-    msgpack_pack_map(pk, n);
+    struct buf *b = mpw_buf(pk);
+    ck_colmask all = t->ncols == 64 ? ~(ck_colmask)0 : CK_COL(t->ncols) - 1;
+    mpw_map(b, t->ncols - (unsigned)__builtin_popcountll(hide & all));
+    pthread_once(&name_keys_once, encode_name_keys);
+    const struct name_key *keys = name_keys[ck_table_index(t)];
     for (unsigned i = 0; i < t->ncols; i++) {
         if (hide & CK_COL(i))
             continue;
-        mp_pack_cstr(pk, t->cols[i].name);
-        ck_val_pack_wire(pk, &t->cols[i], &r->v[i]);
+        buf_append(b, keys[i].p, keys[i].len);
+        val_write(b, &t->cols[i], &r->v[i]);
     }
 }
 

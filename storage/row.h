@@ -63,6 +63,9 @@ void ck_row_encode(const struct ck_row *r, struct buf *out);
 /* Pack one value in its wire form. */
 void ck_val_pack_wire(msgpack_packer *pk, const struct ck_column *c, const struct ck_val *v);
 
+/* Append the column's name as a msgpack str (encoded once per process). */
+void ck_column_pack_name(struct buf *b, const struct ck_table *t, unsigned col);
+
 /* Pack the row as a wire map of every column not in hide. */
 void ck_row_pack_wire(msgpack_packer *pk, const struct ck_row *r, ck_colmask hide);
 

@@ -153,6 +153,14 @@ static void put_digits(char *out, unsigned v, int n)
 
 static void format_ymd(int32_t days, char *out)
 {
+    /* Rows carry several timestamps of the same day, and replies many rows of the
+     * same days: remember the last day formatted by this thread. */
+    static _Thread_local int32_t last_days = INT32_MIN;
+    static _Thread_local char last[10];
+    if (days == last_days) {
+        memcpy(out, last, 10);
+        return;
+    }
     int y;
     unsigned m, d;
     ck_civil_from_days(days, &y, &m, &d);
@@ -161,6 +169,8 @@ static void format_ymd(int32_t days, char *out)
     put_digits(out + 5, m, 2);
     out[7] = '-';
     put_digits(out + 8, d, 2);
+    memcpy(last, out, 10);
+    last_days = days;
 }
 
 void ck_ts_format(int64_t ms, char out[25])
