@@ -52,70 +52,6 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Copy a small secret file (admin.key, phi.keys) with mode 0600, synced. */
-static int copy_secret(const char *src, const char *dst, struct ck_err *err)
-{
-    int in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return ck_err_set(err, -CK_EIO, "cannot read %s: %s", src, strerror(errno));
-    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (out < 0) {
-        int e = errno;
-        close(in);
-        return ck_err_set(err, -CK_EIO, "cannot create %s: %s", dst, strerror(e));
-    }
-    char buf[8192];
-    ssize_t n;
-    int rc = 0;
-    while (rc == 0 && (n = read(in, buf, sizeof buf)) != 0) {
-        if (n < 0 || write(out, buf, (size_t)n) != n)
-            rc = ck_err_set(err, -CK_EIO, "cannot copy %s to %s: %s", src, dst, strerror(errno));
-    }
-    if (rc == 0 && fsync(out) != 0)
-        rc = ck_err_set(err, -CK_EIO, "cannot sync %s: %s", dst, strerror(errno));
-    sodium_memzero(buf, sizeof buf);
-    close(in);
-    close(out);
-    return rc;
-}
-
-static void sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
-/* DIR2 must not exist (its parent must) or be an empty directory. */
-static int check_target(const char *dir, char *parent, size_t n, struct ck_err *err)
-{
-    struct stat st;
-    if (stat(dir, &st) == 0) {
-        if (!S_ISDIR(st.st_mode))
-            return ck_err_set(err, -CK_EINVAL, "%s exists and is not a directory", dir);
-        DIR *d = opendir(dir);
-        if (!d)
-            return ck_err_set(err, -CK_EIO, "cannot read %s: %s", dir, strerror(errno));
-        struct dirent *e;
-        bool empty = true;
-        while ((e = readdir(d)) != NULL)
-            empty = empty && (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."));
-        closedir(d);
-        if (!empty)
-            return ck_err_set(err, -CK_EINVAL, "%s is not empty; nothing was changed", dir);
-    } else if (errno != ENOENT) {
-        return ck_err_set(err, -CK_EIO, "cannot access %s: %s", dir, strerror(errno));
-    }
-    char copy[4096];
-    snprintf(copy, sizeof copy, "%s", dir);
-    snprintf(parent, n, "%s", dirname(copy));
-    if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode))
-        return ck_err_set(err, -CK_ENOTFOUND, "the parent directory %s does not exist", parent);
-    return 0;
-}
-
 struct copy_job {
     MDB_env *env;
     int fd;
@@ -175,89 +111,64 @@ struct backup_opts {
     bool with_keys, verbose;
 };
 
-static void remove_tmp(const char *tmp)
-{
-    static const char *const files[] = {"db/data.mdb", "db/lock.mdb", "admin.key", "phi.keys"};
-    char path[4096 + 32];
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", tmp, files[i]);
-        unlink(path);
-    }
-    snprintf(path, sizeof path, "%s/db", tmp);
-    rmdir(path);
-    rmdir(tmp);
-}
-
 static int run_backup(const struct backup_opts *o, struct ck_err *err)
 {
-    char parent[4096], tmp[4096], copy[4096], path[4096 + 32], src[4096 + 32];
-    int rc = check_target(o->to, parent, sizeof parent, err);
+    char path[4096 + 32], src[4096 + 32];
+    struct datadir_stage st;
+    int rc = datadir_stage_begin(&st, o->to, "backup", err);
     if (rc)
         return rc;
     struct kv kv;
     struct kv_options kopt = {.read_only = true};
-    if ((rc = datadir_open(&kv, o->dir, &kopt, NULL, err)) != 0)
+    if ((rc = datadir_open(&kv, o->dir, &kopt, NULL, err)) != 0) {
+        datadir_stage_abort(&st);
         return rc;
-    snprintf(copy, sizeof copy, "%s", o->to);
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s/.%s.backup-XXXXXX", parent, basename(copy)) >=
-            sizeof tmp ||
-        !mkdtemp(tmp)) {
-        kv_close(&kv);
-        return ck_err_set(err, -CK_EIO, "cannot create a directory in %s: %s", parent,
-                          strerror(errno));
     }
     double t0 = now_s();
-    snprintf(path, sizeof path, "%s/db", tmp);
+    snprintf(path, sizeof path, "%s/db", st.tmp);
     int fd = -1;
     if (mkdir(path, 0700) != 0) {
         rc = ck_err_set(err, -CK_EIO, "cannot create %s: %s", path, strerror(errno));
     } else {
-        snprintf(path, sizeof path, "%s/db/data.mdb", tmp);
+        snprintf(path, sizeof path, "%s/db/data.mdb", st.tmp);
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
             rc = ck_err_set(err, -CK_EIO, "cannot create %s: %s", path, strerror(errno));
     }
     if (rc == 0)
         rc = copy_env(&kv, fd, err);
-    struct stat st;
-    off_t size = fd >= 0 && fstat(fd, &st) == 0 ? st.st_size : 0;
+    struct stat sb;
+    off_t size = fd >= 0 && fstat(fd, &sb) == 0 ? sb.st_size : 0;
     if (fd >= 0)
         close(fd);
     kv_close(&kv);
     if (rc == 0) {
         snprintf(src, sizeof src, "%s/admin.key", o->dir);
-        snprintf(path, sizeof path, "%s/admin.key", tmp);
-        rc = copy_secret(src, path, err);
+        snprintf(path, sizeof path, "%s/admin.key", st.tmp);
+        rc = datadir_copy_secret(src, path, err);
     }
     if (rc == 0 && o->with_keys) {
         datadir_key_file(o->dir, o->key_file, src, sizeof src);
         struct phi_keyring kr;
         rc = phi_keyring_load(&kr, src, err); /* copy only what is a key file, and private */
         phi_keyring_wipe(&kr);
-        snprintf(path, sizeof path, "%s/phi.keys", tmp);
+        snprintf(path, sizeof path, "%s/phi.keys", st.tmp);
         if (rc == 0)
-            rc = copy_secret(src, path, err);
+            rc = datadir_copy_secret(src, path, err);
     }
     if (rc == 0) {
         /* Prove the copy opens as a data directory of this schema. */
         struct kv check;
-        rc = datadir_open(&check, tmp, NULL, NULL, err);
+        rc = datadir_open(&check, st.tmp, NULL, NULL, err);
         if (rc == 0)
             kv_close(&check);
     }
-    if (rc == 0) {
-        snprintf(path, sizeof path, "%s/db", tmp);
-        sync_dir(path);
-        sync_dir(tmp);
-        if (rename(tmp, o->to) != 0)
-            rc =
-                ck_err_set(err, -CK_EIO, "cannot rename %s to %s: %s", tmp, o->to, strerror(errno));
-    }
+    if (rc == 0)
+        rc = datadir_stage_commit(&st, err);
     if (rc) {
-        remove_tmp(tmp);
+        datadir_stage_abort(&st);
         return rc;
     }
-    sync_dir(parent);
     /* Quiet for cron unless asked or on a terminal: the exit status says it worked. */
     if (o->verbose || isatty(STDOUT_FILENO))
         printf("backed up %s to %s: %.1f MiB in %.2f s; %s\n", o->dir, o->to,

@@ -1,5 +1,6 @@
 /* Data directories: init, open, lock. */
 #include <dirent.h>
+#include <libgen.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -51,21 +52,28 @@ struct init_work {
     struct ck_err *err;
 };
 
+int datadir_write_meta(struct kv *kv, MDB_txn *txn, bool pharmacy)
+{
+    char version = CK_DATA_FORMAT, row_format = CK_ROW_FORMAT, ph = pharmacy;
+    char tag[128];
+    datadir_collation_tag(tag, sizeof tag);
+    int rc;
+    if ((rc = kv_meta_put(kv, txn, "format", &version, 1)) ||
+        (rc = kv_meta_put(kv, txn, "row_format", &row_format, 1)) ||
+        (rc = kv_meta_put(kv, txn, "pharmacy", &ph, 1)) ||
+        (rc = kv_meta_put(kv, txn, "schema_version", ck_catalog.schema_version,
+                          strlen(ck_catalog.schema_version))) ||
+        (rc = kv_meta_put(kv, txn, "collation", tag, strlen(tag))))
+        return rc;
+    return 0;
+}
+
 static int init_txn(MDB_txn *txn, void *arg)
 {
     struct init_work *w = arg;
     const struct datadir_init_options *o = w->o;
-    char version = CK_DATA_FORMAT, row_format = CK_ROW_FORMAT, pharmacy = o->pharmacy;
-    int rc;
-    if ((rc = kv_meta_put(w->kv, txn, "format", &version, 1)) ||
-        (rc = kv_meta_put(w->kv, txn, "row_format", &row_format, 1)) ||
-        (rc = kv_meta_put(w->kv, txn, "pharmacy", &pharmacy, 1)) ||
-        (rc = kv_meta_put(w->kv, txn, "schema_version", ck_catalog.schema_version,
-                          strlen(ck_catalog.schema_version))))
-        return ck_err_set(w->err, rc, "cannot write metadata");
-    char tag[128];
-    datadir_collation_tag(tag, sizeof tag);
-    if ((rc = kv_meta_put(w->kv, txn, "collation", tag, strlen(tag))))
+    int rc = datadir_write_meta(w->kv, txn, o->pharmacy);
+    if (rc)
         return ck_err_set(w->err, rc, "cannot write metadata");
     struct ck_log log = {0};
     struct ck_ctx c = {.kv = w->kv, .txn = txn, .now_ms = ck_now_ms(), .log = &log, .err = w->err};
@@ -84,23 +92,122 @@ static int init_txn(MDB_txn *txn, void *arg)
     return rc;
 }
 
-int datadir_init(const struct datadir_init_options *o, struct ck_err *err)
+int datadir_check_new(const char *dir, char *parent_out, size_t n, struct ck_err *err)
 {
-    char path[4096];
     struct stat st;
-    bool created = false;
-    if (stat(o->dir, &st) == 0) {
+    char path[4096 + 8];
+    if (stat(dir, &st) == 0) {
         if (!S_ISDIR(st.st_mode))
-            return ck_err_set(err, -CK_EINVAL, "%s exists and is not a directory", o->dir);
-        snprintf(path, sizeof path, "%s/db", o->dir);
+            return ck_err_set(err, -CK_EINVAL, "%s exists and is not a directory", dir);
+        snprintf(path, sizeof path, "%s/db", dir);
         if (stat(path, &st) == 0)
             return ck_err_set(err, -CK_EINVAL,
-                              "%s already holds a clinickv data directory; nothing was changed", o->dir);
-        if (!dir_is_empty(o->dir))
-            return ck_err_set(err, -CK_EINVAL, "%s is not empty; nothing was changed", o->dir);
-    } else if (mkdir(o->dir, 0700) != 0) {
-        return ck_err_set(err, -CK_EIO, "cannot create %s: %s", o->dir, strerror(errno));
-    } else {
+                              "%s already holds a data directory; nothing was changed", dir);
+        if (!dir_is_empty(dir))
+            return ck_err_set(err, -CK_EINVAL, "%s is not empty; nothing was changed", dir);
+    } else if (errno != ENOENT) {
+        return ck_err_set(err, -CK_EIO, "cannot access %s: %s", dir, strerror(errno));
+    }
+    char copy[4096];
+    snprintf(copy, sizeof copy, "%s", dir);
+    snprintf(parent_out, n, "%s", dirname(copy));
+    if (stat(parent_out, &st) != 0 || !S_ISDIR(st.st_mode))
+        return ck_err_set(err, -CK_ENOTFOUND, "the parent directory %s does not exist", parent_out);
+    return 0;
+}
+
+int datadir_stage_begin(struct datadir_stage *st, const char *dir, const char *what,
+                        struct ck_err *err)
+{
+    int rc = datadir_check_new(dir, st->parent, sizeof st->parent, err);
+    if (rc)
+        return rc;
+    char copy[4096];
+    snprintf(st->dir, sizeof st->dir, "%s", dir);
+    snprintf(copy, sizeof copy, "%s", dir);
+    if ((size_t)snprintf(st->tmp, sizeof st->tmp, "%s/.%s.%s-XXXXXX", st->parent, basename(copy),
+                         what) >= sizeof st->tmp)
+        return ck_err_set(err, -CK_EINVAL, "path too long: %s", dir);
+    if (!mkdtemp(st->tmp))
+        return ck_err_set(err, -CK_EIO, "cannot create a directory in %s: %s", st->parent,
+                          strerror(errno));
+    return 0;
+}
+
+static int sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int datadir_stage_commit(struct datadir_stage *st, struct ck_err *err)
+{
+    char db[4096 + 8];
+    snprintf(db, sizeof db, "%s/db", st->tmp);
+    if (sync_dir(db) != 0 || sync_dir(st->tmp) != 0)
+        return ck_err_set(err, -CK_EIO, "cannot sync %s: %s", st->tmp, strerror(errno));
+    /* An empty directory in the way is replaced by the rename itself, atomically. */
+    if (rename(st->tmp, st->dir) != 0)
+        return ck_err_set(err, -CK_EIO, "cannot rename %s to %s: %s", st->tmp, st->dir,
+                          strerror(errno));
+    sync_dir(st->parent);
+    return 0;
+}
+
+void datadir_stage_abort(struct datadir_stage *st)
+{
+    static const char *const files[] = {"db/data.mdb", "db/lock.mdb", "admin.key", "phi.keys"};
+    char path[4096 + 32];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", st->tmp, files[i]);
+        unlink(path);
+    }
+    snprintf(path, sizeof path, "%s/db", st->tmp);
+    rmdir(path);
+    rmdir(st->tmp);
+}
+
+int datadir_copy_secret(const char *src, const char *dst, struct ck_err *err)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return ck_err_set(err, -CK_EIO, "cannot read %s: %s", src, strerror(errno));
+    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) {
+        int e = errno;
+        close(in);
+        return ck_err_set(err, -CK_EIO, "cannot create %s: %s", dst, strerror(e));
+    }
+    char buf[8192];
+    ssize_t n;
+    int rc = 0;
+    while (rc == 0 && (n = read(in, buf, sizeof buf)) != 0) {
+        if (n < 0 || write(out, buf, (size_t)n) != n)
+            rc = ck_err_set(err, -CK_EIO, "cannot copy %s to %s: %s", src, dst, strerror(errno));
+    }
+    if (rc == 0 && fsync(out) != 0)
+        rc = ck_err_set(err, -CK_EIO, "cannot sync %s: %s", dst, strerror(errno));
+    sodium_memzero(buf, sizeof buf);
+    close(in);
+    close(out);
+    return rc;
+}
+
+int datadir_init(const struct datadir_init_options *o, struct ck_err *err)
+{
+    char path[4096], parent[4096];
+    struct stat st;
+    bool created = false;
+    int crc = datadir_check_new(o->dir, parent, sizeof parent, err);
+    if (crc)
+        return crc;
+    if (stat(o->dir, &st) != 0) {
+        if (mkdir(o->dir, 0700) != 0)
+            return ck_err_set(err, -CK_EIO, "cannot create %s: %s", o->dir, strerror(errno));
         created = true;
     }
     char keyfile[4096];

@@ -13,6 +13,8 @@
 
 #include <stdbool.h>
 
+#include <lmdb.h>
+
 #include "kv.h"
 
 #define CK_DATA_FORMAT 1
@@ -29,6 +31,42 @@ struct datadir_init_options {
 /* Create and populate a new data directory. Refuses (changing nothing) when DIR
  * already holds a data directory or is a non-empty directory. Messages in err. */
 int datadir_init(const struct datadir_init_options *o, struct ck_err *err);
+
+/* Write the metadata that makes an LMDB environment a data directory of this
+ * build: format, row format, schema version, collation version, pharmacy module.
+ * init, restore and clinickv-gen all create directories through it. */
+int datadir_write_meta(struct kv *kv, MDB_txn *txn, bool pharmacy);
+
+/*
+ * A new data directory must go where nothing is: DIR must not exist (its parent
+ * must) or be an empty directory. parent_out gets DIR's parent. -CK_EINVAL with
+ * a message naming what is in the way.
+ */
+int datadir_check_new(const char *dir, char *parent_out, size_t n, struct ck_err *err);
+
+/*
+ * Building a data directory beside its final place and moving it there with one
+ * rename, so a failed restore or backup leaves nothing half-made where DIR goes.
+ */
+struct datadir_stage {
+    char dir[4096];    /* the final place */
+    char parent[4096];
+    char tmp[4096];    /* where it is built: PARENT/.NAME.WHAT-XXXXXX */
+};
+
+/* Check dir with datadir_check_new() and make the staging directory. */
+int datadir_stage_begin(struct datadir_stage *st, const char *dir, const char *what,
+                        struct ck_err *err);
+
+/* fsync the staged tree, rename it to its place, fsync the parent. */
+int datadir_stage_commit(struct datadir_stage *st, struct ck_err *err);
+
+/* Remove what the staging directory holds (the files a data directory has). */
+void datadir_stage_abort(struct datadir_stage *st);
+
+/* Copy a secret file (admin.key, phi.keys) to dst, mode 0600, fsynced; dst must not
+ * exist. The copy buffer is wiped. */
+int datadir_copy_secret(const char *src, const char *dst, struct ck_err *err);
 
 /* Open a data directory and verify its format and schema version. *pharmacy_out:
  * whether it has the pharmacy module (NULL allowed). */

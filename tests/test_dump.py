@@ -483,7 +483,7 @@ def test_backup():
         assert os.stat(os.path.join(to, "admin.key")).st_mode & 0o077 == 0
         check_clean(to)
         r = clinickv("backup", "--data", srv.data, "--to", to, check=False)
-        assert r.returncode == 1 and b"not empty" in r.stderr
+        assert r.returncode == 1 and b"already holds a data directory" in r.stderr
         to2 = path("bk-keys")
         p = clinickv("backup", "--data", srv.data, "--to", to2, "--with-keys")
         assert p.stdout == b"" and p.stderr == b""  # quiet for cron

@@ -566,25 +566,13 @@ static int write_ids(struct gen *g)
 static int create_datadir(struct gen *g, const struct kv_options *kvo)
 {
     const char *dir = g->o->dir;
-    char path[4096];
+    char parent[4096];
     struct stat st;
-    if (stat(dir, &st) == 0) {
-        snprintf(path, sizeof path, "%s/db", dir);
-        if (!S_ISDIR(st.st_mode) || stat(path, &st) == 0)
-            return ck_err_set(g->err, -CK_EINVAL, "%s already exists; nothing was changed", dir);
-        DIR *d = opendir(dir);
-        struct dirent *e;
-        bool empty = true;
-        while (d && (e = readdir(d)))
-            empty &= !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
-        if (d)
-            closedir(d);
-        if (!empty)
-            return ck_err_set(g->err, -CK_EINVAL,
-                              "%s already exists and is not empty; nothing was changed", dir);
-    } else if (mkdir(dir, 0700) != 0) {
+    int crc = datadir_check_new(dir, parent, sizeof parent, g->err);
+    if (crc)
+        return crc;
+    if (stat(dir, &st) != 0 && mkdir(dir, 0700) != 0)
         return ck_err_set(g->err, -CK_EIO, "cannot create %s: %s", dir, strerror(errno));
-    }
     char keyfile[4096];
     datadir_key_file(dir, NULL, keyfile, sizeof keyfile);
     int rc = phi_keyring_create(keyfile, g->err);
@@ -594,13 +582,8 @@ static int create_datadir(struct gen *g, const struct kv_options *kvo)
         rc = kv_open(&g->kv, dir, true, kvo, g->err);
     if (rc)
         return rc;
-    char version = CK_DATA_FORMAT, row_format = CK_ROW_FORMAT, pharmacy = 1;
     if ((rc = kv_write_begin(&g->kv, &g->txn)) != 0 ||
-        (rc = kv_meta_put(&g->kv, g->txn, "format", &version, 1)) != 0 ||
-        (rc = kv_meta_put(&g->kv, g->txn, "row_format", &row_format, 1)) != 0 ||
-        (rc = kv_meta_put(&g->kv, g->txn, "pharmacy", &pharmacy, 1)) != 0 ||
-        (rc = kv_meta_put(&g->kv, g->txn, "schema_version", ck_catalog.schema_version,
-                          strlen(ck_catalog.schema_version))) != 0) {
+        (rc = datadir_write_meta(&g->kv, g->txn, true)) != 0) {
         if (g->txn)
             mdb_txn_abort(g->txn);
         g->txn = NULL;

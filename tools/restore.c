@@ -651,13 +651,8 @@ static int new_meta_txn(MDB_txn *txn, void *arg)
     struct new_dir *nd = arg;
     struct rs *s = nd->s;
     const struct dump_header *h = &s->in[0].hdr;
-    char format = CK_DATA_FORMAT, row_format = CK_ROW_FORMAT, pharmacy = h->pharmacy;
     int rc;
-    if ((rc = kv_meta_put(nd->kv, txn, "format", &format, 1)) ||
-        (rc = kv_meta_put(nd->kv, txn, "row_format", &row_format, 1)) ||
-        (rc = kv_meta_put(nd->kv, txn, "pharmacy", &pharmacy, 1)) ||
-        (rc = kv_meta_put(nd->kv, txn, "schema_version", ck_catalog.schema_version,
-                          strlen(ck_catalog.schema_version))) ||
+    if ((rc = datadir_write_meta(nd->kv, txn, h->pharmacy)) ||
         (rc = put_position(nd->kv, txn, h->seq)) ||
         (s->filtering && (rc = kv_meta_put(nd->kv, txn, "restored_tenant", s->filter, 16))))
         return ck_err_set(s->err, rc, "cannot write metadata: %s", ck_strerror(rc));
@@ -678,29 +673,6 @@ static int new_incremental_txn(MDB_txn *txn, void *arg)
     return rc;
 }
 
-static void remove_tree(const char *dir)
-{
-    static const char *const files[] = {"db/data.mdb", "db/lock.mdb", "admin.key", "phi.keys"};
-    char path[4096 + 32];
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    snprintf(path, sizeof path, "%s/db", dir);
-    rmdir(path);
-    rmdir(dir);
-}
-
-static int sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 /* Copy the PHI key file into the new directory, checking it is one. */
 static int copy_key_file(struct rs *s, const char *dir)
 {
@@ -711,74 +683,19 @@ static int copy_key_file(struct rs *s, const char *dir)
         return rc;
     char dst[4096 + 16];
     snprintf(dst, sizeof dst, "%s/phi.keys", dir);
-    int in = open(s->o->key_file, O_RDONLY | O_CLOEXEC);
-    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    char buf[8192];
-    ssize_t n = 0;
-    rc = in < 0 || out < 0 ? -1 : 0;
-    while (rc == 0 && (n = read(in, buf, sizeof buf)) > 0)
-        rc = write(out, buf, (size_t)n) == n ? 0 : -1;
-    if (rc == 0 && (n < 0 || fsync(out) != 0))
-        rc = -1;
-    sodium_memzero(buf, sizeof buf);
-    if (in >= 0)
-        close(in);
-    if (out >= 0)
-        close(out);
-    return rc ? ck_err_set(s->err, -CK_EIO, "cannot copy %s to %s", s->o->key_file, dst) : 0;
-}
-
-/* DIR must not exist (its parent must) or be an empty directory. */
-static int check_new_target(struct rs *s, char *parent, size_t n)
-{
-    const char *dir = s->o->dir;
-    struct stat st;
-    if (stat(dir, &st) == 0) {
-        if (!S_ISDIR(st.st_mode))
-            return ck_err_set(s->err, -CK_EINVAL, "%s exists and is not a directory", dir);
-        char db[4096];
-        snprintf(db, sizeof db, "%s/db", dir);
-        if (stat(db, &st) == 0)
-            return ck_err_set(s->err, -CK_EINVAL,
-                              "%s already holds a data directory: restore into a new directory, or "
-                              "one tenant into it with --tenant SLUG",
-                              dir);
-        /* An empty directory is replaced by the final rename, atomically. */
-        DIR *d = opendir(dir);
-        if (!d)
-            return ck_err_set(s->err, -CK_EIO, "cannot read %s: %s", dir, strerror(errno));
-        struct dirent *e;
-        bool empty = true;
-        while ((e = readdir(d)) != NULL)
-            empty = empty && (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."));
-        closedir(d);
-        if (!empty)
-            return ck_err_set(s->err, -CK_EINVAL,
-                              "%s is not empty: restore into a new or empty directory", dir);
-    } else if (errno != ENOENT) {
-        return ck_err_set(s->err, -CK_EIO, "cannot access %s: %s", dir, strerror(errno));
-    }
-    char copy[4096];
-    snprintf(copy, sizeof copy, "%s", dir);
-    snprintf(parent, n, "%s", dirname(copy));
-    if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode))
-        return ck_err_set(s->err, -CK_ENOTFOUND, "the parent directory %s does not exist", parent);
-    return 0;
+    return datadir_copy_secret(s->o->key_file, dst, s->err);
 }
 
 static int restore_new_dir(struct rs *s)
 {
-    char parent[4096], tmp[4096], copy[4096];
-    int rc = check_new_target(s, parent, sizeof parent);
+    struct datadir_stage st;
+    int rc = datadir_stage_begin(&st, s->o->dir, "restore", s->err);
+    if (rc == -CK_EINVAL && strstr(s->err->message, "already holds"))
+        ck_err_set(s->err, rc, "%s already holds a data directory: restore into a new directory, "
+                   "or one tenant into it with --tenant SLUG", s->o->dir);
     if (rc)
         return rc;
-    snprintf(copy, sizeof copy, "%s", s->o->dir);
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s/.%s.restore-XXXXXX", parent, basename(copy)) >=
-        sizeof tmp)
-        return ck_err_set(s->err, -CK_EINVAL, "path too long: %s", s->o->dir);
-    if (!mkdtemp(tmp))
-        return ck_err_set(s->err, -CK_EIO, "cannot create a directory in %s: %s", parent,
-                          strerror(errno));
+    const char *tmp = st.tmp;
     struct kv kv;
     uint64_t map = s->total_bytes * 8;
     struct kv_options kopt = {.map_size = map > NEW_MAP_MIN ? map : NEW_MAP_MIN, .no_sync = true};
@@ -824,24 +741,16 @@ static int restore_new_dir(struct rs *s)
         rc = adminkey_create(tmp, s->err);
     if (rc == 0 && s->o->key_file)
         rc = copy_key_file(s, tmp);
+    if (rc == 0)
+        rc = datadir_stage_commit(&st, s->err);
     if (rc == 0) {
-        char db[4096 + 8];
-        snprintf(db, sizeof db, "%s/db", tmp);
-        if (sync_dir(db) != 0 || sync_dir(tmp) != 0)
-            rc = ck_err_set(s->err, -CK_EIO, "cannot sync %s: %s", tmp, strerror(errno));
-    }
-    if (rc == 0 && rename(tmp, s->o->dir) != 0)
-        rc = ck_err_set(s->err, -CK_EIO, "cannot rename %s to %s: %s", tmp, s->o->dir,
-                        strerror(errno));
-    if (rc == 0) {
-        sync_dir(parent);
         phase(s, "sync and rename", &t);
         return 0;
     }
 out_remove:
     if (kv_open_ok)
         kv_close(&kv);
-    remove_tree(tmp);
+    datadir_stage_abort(&st);
     return rc;
 }
 
