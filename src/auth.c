@@ -58,21 +58,13 @@ static void pack_user(msgpack_packer *pk, const struct ck_session *s)
 {
     const struct ck_table *users = ck_table_find("users", 5);
     const struct ck_column *role = &users->cols[ck_column_find(users, "role", 4)];
-    char id[37];
     msgpack_pack_map(pk, 4);
     mp_pack_cstr(pk, "id");
-    ck_uuid_format(s->user, id);
-    mp_pack_str(pk, id, 36);
+    ck_uuid_pack(pk, s->user);
     mp_pack_cstr(pk, "tenant_id");
-    ck_uuid_format(s->tenant, id);
-    mp_pack_str(pk, id, 36);
+    ck_uuid_pack(pk, s->tenant);
     mp_pack_cstr(pk, "clinic_id");
-    if (s->has_clinic) {
-        ck_uuid_format(s->clinic, id);
-        mp_pack_str(pk, id, 36);
-    } else {
-        msgpack_pack_nil(pk);
-    }
+    ck_uuid_pack(pk, s->has_clinic ? s->clinic : NULL);
     mp_pack_cstr(pk, "role");
     mp_pack_cstr(pk, s->role >= 1 && s->role <= role->n_enum ? role->enum_values[s->role - 1] : "");
 }
@@ -388,29 +380,13 @@ int m_auth_whoami(struct ck_call *call)
 {
     const struct ck_session *s = call->sess;
     msgpack_packer *pk = call->pk;
-    char id[37];
     msgpack_pack_map(pk, 6);
     mp_pack_cstr(pk, "user_id");
-    if (s->has_user) {
-        ck_uuid_format(s->user, id);
-        mp_pack_str(pk, id, 36);
-    } else {
-        msgpack_pack_nil(pk);
-    }
+    ck_uuid_pack(pk, s->has_user ? s->user : NULL);
     mp_pack_cstr(pk, "tenant_id");
-    if (!s->system_admin) {
-        ck_uuid_format(s->tenant, id);
-        mp_pack_str(pk, id, 36);
-    } else {
-        msgpack_pack_nil(pk);
-    }
+    ck_uuid_pack(pk, s->system_admin ? NULL : s->tenant);
     mp_pack_cstr(pk, "clinic_id");
-    if (s->has_clinic) {
-        ck_uuid_format(s->clinic, id);
-        mp_pack_str(pk, id, 36);
-    } else {
-        msgpack_pack_nil(pk);
-    }
+    ck_uuid_pack(pk, s->has_clinic ? s->clinic : NULL);
     const struct ck_table *users = ck_table_find("users", 5);
     const struct ck_column *role = &users->cols[users_col("role")];
     mp_pack_cstr(pk, "role");

@@ -52,14 +52,11 @@ int m_tenant_create(struct ck_call *call)
     rc = ck_tenant_create(&c, &spec, tenant, admin);
     if (rc)
         return rc;
-    char id[37];
     msgpack_pack_map(call->pk, 2);
     mp_pack_cstr(call->pk, "tenant_id");
-    ck_uuid_format(tenant, id);
-    mp_pack_str(call->pk, id, 36);
+    ck_uuid_pack(call->pk, tenant);
     mp_pack_cstr(call->pk, "admin_user_id");
-    ck_uuid_format(admin, id);
-    mp_pack_str(call->pk, id, 36);
+    ck_uuid_pack(call->pk, admin);
     return 0;
 }
 

@@ -15,16 +15,6 @@
 
 static const char *const op_names[] = {"", "insert", "update", "delete"};
 
-static void pack_uuid_or_nil(msgpack_packer *pk, const uint8_t *id)
-{
-    if (!id) {
-        msgpack_pack_nil(pk);
-        return;
-    }
-    char s[37];
-    ck_uuid_format(id, s);
-    mp_pack_str(pk, s, 36);
-}
 
 static int pack_change(struct ck_call *call, const struct ck_change *ch)
 {
@@ -43,9 +33,9 @@ static int pack_change(struct ck_call *call, const struct ck_change *ch)
     mp_pack_cstr(pk, "table");
     mp_pack_cstr(pk, t->name);
     mp_pack_cstr(pk, "tenant_id");
-    pack_uuid_or_nil(pk, memcmp(ch->tenant, kv_system_tenant, 16) ? ch->tenant : NULL);
+    ck_uuid_pack(pk, memcmp(ch->tenant, kv_system_tenant, 16) ? ch->tenant : NULL);
     mp_pack_cstr(pk, "id");
-    pack_uuid_or_nil(pk, ch->id);
+    ck_uuid_pack(pk, ch->id);
     mp_pack_cstr(pk, "row");
     if (ch->row) {
         struct ck_row r;
@@ -61,7 +51,7 @@ static int pack_change(struct ck_call *call, const struct ck_change *ch)
         msgpack_pack_nil(pk);
     }
     mp_pack_cstr(pk, "by");
-    pack_uuid_or_nil(pk, ch->by);
+    ck_uuid_pack(pk, ch->by);
     mp_pack_cstr(pk, "at");
     mp_pack_str(pk, at, 24);
     return 0;

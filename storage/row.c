@@ -165,6 +165,18 @@ static void val_write(struct buf *b, const struct ck_column *c, const struct ck_
     }
 }
 
+void ck_uuid_pack(msgpack_packer *pk, const uint8_t *id)
+{
+    struct buf *b = mpw_buf(pk);
+    if (!id) {
+        mpw_nil(b);
+        return;
+    }
+    char s[37];
+    ck_uuid_format(id, s);
+    mpw_str(b, s, 36);
+}
+
 void ck_val_pack_wire(msgpack_packer *pk, const struct ck_column *c, const struct ck_val *v)
 {
     val_write(mpw_buf(pk), c, v);

@@ -63,6 +63,9 @@ void ck_row_encode(const struct ck_row *r, struct buf *out);
 /* Pack one value in its wire form. */
 void ck_val_pack_wire(msgpack_packer *pk, const struct ck_column *c, const struct ck_val *v);
 
+/* Pack a UUID in its wire form (36-character string), or nil when id is NULL. */
+void ck_uuid_pack(msgpack_packer *pk, const uint8_t *id);
+
 /* Append the column's name as a msgpack str (encoded once per process). */
 void ck_column_pack_name(struct buf *b, const struct ck_table *t, unsigned col);
 

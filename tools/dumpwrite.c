@@ -406,16 +406,6 @@ int dump_writer_row(struct dump_writer *w, const struct ck_table *t, const uint8
     return put_json_line(w);
 }
 
-static void pack_uuid_or_nil(msgpack_packer *pk, const uint8_t *id)
-{
-    if (!id) {
-        msgpack_pack_nil(pk);
-        return;
-    }
-    char s[37];
-    ck_uuid_format(id, s);
-    mp_pack_str(pk, s, CK_UUID_STRLEN);
-}
 
 int dump_writer_change(struct dump_writer *w, const struct ck_change *ch)
 {
@@ -472,16 +462,16 @@ int dump_writer_change(struct dump_writer *w, const struct ck_change *ch)
     mp_pack_cstr(&pk, "table");
     mp_pack_cstr(&pk, t->name);
     mp_pack_cstr(&pk, "tenant_id");
-    pack_uuid_or_nil(&pk, ch->tenant);
+    ck_uuid_pack(&pk, ch->tenant);
     mp_pack_cstr(&pk, "id");
-    pack_uuid_or_nil(&pk, ch->id);
+    ck_uuid_pack(&pk, ch->id);
     mp_pack_cstr(&pk, "row");
     if (ch->row)
         ck_row_pack_wire(&pk, &r, 0);
     else
         msgpack_pack_nil(&pk);
     mp_pack_cstr(&pk, "by");
-    pack_uuid_or_nil(&pk, ch->by);
+    ck_uuid_pack(&pk, ch->by);
     mp_pack_cstr(&pk, "at");
     mp_pack_str(&pk, at, CK_TS_STRLEN);
     return put_json_line(w);
