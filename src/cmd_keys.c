@@ -62,46 +62,14 @@ static const struct ck_val *row_key_id(const struct ck_row *r)
     return NULL;
 }
 
-/* Re-seal every encrypted column of row r (a private copy) with the active key. */
+/* Re-seal every encrypted column of row r (a private copy) with the active key, and
+ * write it back (logged as an update, so incremental backups carry it). */
 static int reseal(struct keywork *w, MDB_txn *txn, const uint8_t tenant[16], struct ck_row *r)
 {
-    const struct ck_table *t = r->t;
-    const struct ck_val *kid = row_key_id(r);
-    const struct phi_key *old = kid ? phi_key_find(&w->kr, kid->p, kid->len) : NULL;
-    if (!old)
-        return ck_err_set(w->err, -CK_EINVAL, "a %s row names a key missing from the key file",
-                          t->name);
     struct ck_row nr = *r;
-    struct buf plain = BUF_INIT, sealed[4] = {BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT};
-    unsigned slot = 0;
-    int rc = 0;
+    struct phi_reseal scratch = {0};
     ck_colmask changed = 0;
-    for (unsigned i = 0; i < t->ncols && rc == 0; i++) {
-        if (!phi_plain_name(t, i))
-            continue;
-        int kc = phi_key_col(t, i);
-        if (kc >= 0) {
-            nr.v[kc].kind = CK_V_STR;
-            nr.v[kc].p = w->active->id;
-            nr.v[kc].len = (uint32_t)strlen(w->active->id);
-            changed |= CK_COL(kc);
-        }
-        if (r->v[i].kind != CK_V_BIN || slot == 4)
-            continue;
-        buf_reset(&plain);
-        rc = phi_open(old, tenant, t, r->v[t->col_id].uuid, i, r->v[i].p, r->v[i].len, &plain);
-        if (rc) {
-            ck_err_set(w->err, rc, "a %s row cannot be decrypted with its key %s", t->name, old->id);
-            break;
-        }
-        rc = phi_seal(w->active, tenant, t, r->v[t->col_id].uuid, i, plain.data, plain.len,
-                      &sealed[slot]);
-        nr.v[i].kind = CK_V_BIN;
-        nr.v[i].p = sealed[slot].data;
-        nr.v[i].len = (uint32_t)sealed[slot].len;
-        changed |= CK_COL(i);
-        slot++;
-    }
+    int rc = phi_reseal_row(&nr, tenant, &w->kr, w->active, NULL, &scratch, &changed, w->err);
     if (rc == 0) {
         struct ck_log log = {0};
         struct buf stored = BUF_INIT;
@@ -110,11 +78,7 @@ static int reseal(struct keywork *w, MDB_txn *txn, const uint8_t tenant[16], str
         rc = ck_rows_replace(&c, r, &nr, changed, &stored);
         buf_free(&stored);
     }
-    if (plain.data)
-        sodium_memzero(plain.data, plain.cap);
-    buf_free(&plain);
-    for (unsigned i = 0; i < 4; i++)
-        buf_free(&sealed[i]);
+    phi_reseal_free(&scratch);
     return rc;
 }
 

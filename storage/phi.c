@@ -12,6 +12,8 @@
 #include "collate.h"
 #include "mp.h"
 #include "phi.h"
+#include "row.h"
+#include "uuid.h"
 #include "timeval.h"
 
 static const char ad_label[] = "clinickv-phi-v1";
@@ -464,4 +466,85 @@ out:
         sodium_memzero(norm.data, norm.cap);
     buf_free(&norm);
     return rc;
+}
+
+/* ------------------------------------------------------------------ re-sealing rows */
+
+static int reseal_failed(struct ck_err *err, const struct ck_table *t, const uint8_t id[16],
+                         const char *why)
+{
+    char ids[37];
+    ck_uuid_format(id, ids);
+    return ck_err_set(err, -CK_EINVAL, "%s row %s: its PHI %s", t->name, ids, why);
+}
+
+int phi_reseal_row(struct ck_row *r, const uint8_t tenant[16], const struct phi_keyring *from,
+                   const struct phi_key *to, const struct phi_keyring *blind,
+                   struct phi_reseal *rs, uint64_t *changed, struct ck_err *err)
+{
+    const struct ck_table *t = r->t;
+    const uint8_t *id = r->v[t->col_id].uuid;
+    unsigned n = 0;
+    int rc = 0;
+    /* Every key id column is read before any is rewritten. */
+    const struct phi_key *keys[CK_MAX_COLS] = {0};
+    for (unsigned i = 0; i < t->ncols; i++) {
+        if (!phi_plain_name(t, i) || r->v[i].kind != CK_V_BIN)
+            continue;
+        int kc = phi_key_col(t, i);
+        if (kc < 0 || r->v[kc].kind != CK_V_STR)
+            return reseal_failed(err, t, id, "names no key");
+        keys[i] = phi_key_find(from, r->v[kc].p, r->v[kc].len);
+        if (!keys[i])
+            return reseal_failed(err, t, id, "was sealed with a key the key file does not hold");
+    }
+    for (unsigned i = 0; i < t->ncols && rc == 0; i++) {
+        const char *field = phi_plain_name(t, i);
+        if (!field || r->v[i].kind != CK_V_BIN || n == 4)
+            continue;
+        buf_reset(&rs->plain);
+        if (phi_open(keys[i], tenant, t, id, i, r->v[i].p, r->v[i].len, &rs->plain) != 0)
+            return reseal_failed(err, t, id, "does not open with its key");
+        struct buf *out = &rs->sealed[n++];
+        buf_reset(out);
+        rc = phi_seal(to, tenant, t, id, i, rs->plain.data, rs->plain.len, out);
+        if (rc == 0 && out->oom)
+            rc = -CK_ENOMEM;
+        if (rc == 0 && blind && !strcmp(field, "demographics")) {
+            rc = phi_search_hashes(blind, tenant, rs->plain.data, rs->plain.data + rs->plain.len,
+                                   &rs->search, err);
+            for (unsigned j = 0; j < PHI_NSEARCH && rc == 0; j++) {
+                int sc = ck_column_find(t, phi_search_columns[j], strlen(phi_search_columns[j]));
+                if (sc < 0)
+                    continue;
+                r->v[sc].kind = rs->search.has[j] ? CK_V_STR : CK_V_NULL;
+                r->v[sc].p = rs->search.hex[j];
+                r->v[sc].len = 64;
+                *changed |= CK_COL(sc);
+            }
+        }
+        sodium_memzero(rs->plain.data, rs->plain.len);
+        if (rc)
+            return reseal_failed(err, t, id, "cannot be sealed again");
+        r->v[i].kind = CK_V_BIN;
+        r->v[i].p = out->data;
+        r->v[i].len = (uint32_t)out->len;
+        *changed |= CK_COL(i);
+        int kc = phi_key_col(t, i);
+        r->v[kc].kind = CK_V_STR;
+        r->v[kc].p = to->id;
+        r->v[kc].len = (uint32_t)strlen(to->id);
+        *changed |= CK_COL(kc);
+    }
+    return rc;
+}
+
+void phi_reseal_free(struct phi_reseal *rs)
+{
+    if (rs->plain.data)
+        sodium_memzero(rs->plain.data, rs->plain.cap);
+    buf_free(&rs->plain);
+    for (unsigned i = 0; i < 4; i++)
+        buf_free(&rs->sealed[i]);
+    sodium_memzero(&rs->search, sizeof rs->search);
 }

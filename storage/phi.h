@@ -114,6 +114,34 @@ struct phi_search {
 int phi_search_hashes(const struct phi_keyring *kr, const uint8_t tenant[16], const char *map,
                       const char *end, struct phi_search *out, struct ck_err *err);
 
+/* ---- re-sealing whole rows: key rotation and tenant moves */
+
+struct ck_row;
+
+/* Where a re-sealed row's new values live (until the next row or phi_reseal_free). */
+struct phi_reseal {
+    struct buf plain;
+    struct buf sealed[4];
+    struct phi_search search;
+};
+
+/*
+ * Re-seal every PHI value of row r (tenant's) with key `to`: each value is opened
+ * with the key its row names, looked up in `from`, and sealed again; the key id
+ * columns then name `to`. With `blind` (the target data directory's keyring, for a
+ * tenant moved between directories), the blind indexes are recomputed under its
+ * blind key; NULL keeps them (a rotation within one directory, where the blind key
+ * never changes). r's views then point into rs. *changed gets the columns written.
+ * -CK_EINVAL, message in err naming table and row (never a value), when a value
+ * names no key, a key `from` lacks, or does not open.
+ */
+int phi_reseal_row(struct ck_row *r, const uint8_t tenant[16], const struct phi_keyring *from,
+                   const struct phi_key *to, const struct phi_keyring *blind,
+                   struct phi_reseal *rs, uint64_t *changed, struct ck_err *err);
+
+/* Wipe and free the scratch of phi_reseal_row. */
+void phi_reseal_free(struct phi_reseal *rs);
+
 /* ---- catalog-driven mapping */
 
 /* Encrypted column whose plain field is `name` ("demographics"), or -1. */

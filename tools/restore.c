@@ -51,8 +51,7 @@ struct rs {
     /* --source-keys: re-sealing a moved tenant's PHI with the target's keys */
     bool reseal;
     struct phi_keyring src_kr, dst_kr;
-    struct buf plain, sealed[4];
-    struct phi_search search;
+    struct phi_reseal scratch;
 };
 
 static const struct ck_table *tenants_table(void)
@@ -351,81 +350,25 @@ static void free_reseal(struct rs *s)
 {
     phi_keyring_wipe(&s->src_kr);
     phi_keyring_wipe(&s->dst_kr);
-    if (s->plain.data)
-        sodium_memzero(s->plain.data, s->plain.cap);
-    buf_free(&s->plain);
-    for (unsigned i = 0; i < 4; i++)
-        buf_free(&s->sealed[i]);
-    sodium_memzero(&s->search, sizeof s->search);
-}
-
-static int reseal_failed(struct rs *s, const struct ck_table *t, const uint8_t id[16],
-                         const char *why)
-{
-    char ids[37];
-    ck_uuid_format(id, ids);
-    return ck_err_set(s->err, -CK_EINVAL, "%s row %s: its PHI %s", t->name, ids, why);
+    phi_reseal_free(&s->scratch);
 }
 
 /*
  * Open each PHI value of row with the source's key it names and seal it again with
  * the target's active key; recompute the blind indexes of demographics with the
- * target's blind key. The row's views then point into s->sealed and s->search, valid
- * until the next row. Without --source-keys the values are kept as they are.
+ * target's blind key. The row's views then point into s->scratch, valid until the
+ * next row. Without --source-keys the values are kept as they are.
  */
 static int reseal_row(struct rs *s, struct ck_row *row, const uint8_t tenant[16])
 {
-    const struct ck_table *t = row->t;
-    if (!phi_table(t))
+    if (!phi_table(row->t))
         return 0;
     s->phi_rows++;
     if (!s->reseal)
         return 0;
-    const uint8_t *id = row->v[t->col_id].uuid;
-    const struct phi_key *active = phi_key_active(&s->dst_kr);
-    unsigned n = 0;
-    int rc = 0;
-    for (unsigned i = 0; i < t->ncols && rc == 0; i++) {
-        const char *field = phi_plain_name(t, i);
-        if (!field || row->v[i].kind != CK_V_BIN)
-            continue;
-        int kc = phi_key_col(t, i);
-        if (kc < 0 || row->v[kc].kind != CK_V_STR || n == 4)
-            return reseal_failed(s, t, id, "names no key");
-        const struct phi_key *k = phi_key_find(&s->src_kr, row->v[kc].p, row->v[kc].len);
-        if (!k)
-            return reseal_failed(s, t, id, "was sealed with a key --source-keys does not hold");
-        buf_reset(&s->plain);
-        if (phi_open(k, tenant, t, id, i, row->v[i].p, row->v[i].len, &s->plain) != 0)
-            return reseal_failed(s, t, id, "does not open with --source-keys");
-        struct buf *out = &s->sealed[n++];
-        buf_reset(out);
-        rc = phi_seal(active, tenant, t, id, i, s->plain.data, s->plain.len, out);
-        if (rc == 0 && out->oom)
-            rc = -CK_ENOMEM;
-        if (rc == 0 && !strcmp(field, "demographics")) {
-            rc = phi_search_hashes(&s->dst_kr, tenant, s->plain.data, s->plain.data + s->plain.len,
-                                   &s->search, s->err);
-            for (unsigned j = 0; j < PHI_NSEARCH && rc == 0; j++) {
-                int sc = ck_column_find(t, phi_search_columns[j], strlen(phi_search_columns[j]));
-                if (sc < 0)
-                    continue;
-                row->v[sc].kind = s->search.has[j] ? CK_V_STR : CK_V_NULL;
-                row->v[sc].p = s->search.hex[j];
-                row->v[sc].len = 64;
-            }
-        }
-        sodium_memzero(s->plain.data, s->plain.len);
-        if (rc)
-            return reseal_failed(s, t, id, "cannot be sealed again");
-        row->v[i].kind = CK_V_BIN;
-        row->v[i].p = out->data;
-        row->v[i].len = (uint32_t)out->len;
-        row->v[kc].kind = CK_V_STR;
-        row->v[kc].p = active->id;
-        row->v[kc].len = (uint32_t)strlen(active->id);
-    }
-    return rc;
+    ck_colmask changed = 0;
+    return phi_reseal_row(row, tenant, &s->src_kr, phi_key_active(&s->dst_kr), &s->dst_kr,
+                          &s->scratch, &changed, s->err);
 }
 
 /* ------------------------------------------------------------------ changes */
