@@ -1,8 +1,6 @@
 /* Restoring dumps: new data directories, one tenant live, incrementals (restore.h). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +9,6 @@
 
 #include "adminkey.h"
 #include "bulkload.h"
-#include "collate.h"
 #include "consistency.h"
 #include "datadir.h"
 #include "dumpread.h"
@@ -19,45 +16,11 @@
 #include "phi.h"
 #include "progress.h"
 #include "restore.h"
+#include "restore_int.h"
 #include "rows.h"
 #include "tenants.h"
 #include "timeval.h"
 #include "uuid.h"
-
-#define MAX_INPUTS 1024
-/* The bulk load's first map: enough for most dumps without growing (the map is
- * address space, not disk). */
-#define NEW_MAP_MIN (1ull << 30)
-
-struct input {
-    const char *name;
-    int fd;
-    FILE *spool; /* standard input, copied so it can be read twice */
-    struct dump_header hdr;
-    uint64_t size;
-};
-
-struct rs {
-    const struct restore_opts *o;
-    struct ck_err *err;
-    struct input *in;
-    unsigned n;
-    bool filtering;    /* one tenant only */
-    bool filter_known; /* its id is known (else: found by slug in the dump) */
-    uint8_t filter[16];
-    struct progress prog;
-    uint64_t items, bytes_before, total_bytes;
-    uint64_t rows, changes, phi_rows;
-    /* --source-keys: re-sealing a moved tenant's PHI with the target's keys */
-    bool reseal;
-    struct phi_keyring src_kr, dst_kr;
-    struct phi_reseal scratch;
-};
-
-static const struct ck_table *tenants_table(void)
-{
-    return ck_table_find("tenants", 7);
-}
 
 static ck_colmask all_columns(const struct ck_table *t)
 {
@@ -76,15 +39,6 @@ static uint64_t be64_get(const void *p)
     for (int i = 0; i < 8; i++)
         v = v << 8 | b[i];
     return v;
-}
-
-/* Does text (a slug or an id) name the tenant id/slug? */
-static bool names_tenant(const char *text, const uint8_t id[16], const char *slug, size_t slug_len)
-{
-    uint8_t parsed[16];
-    if (ck_uuid_parse(text, strlen(text), parsed) == 0)
-        return memcmp(parsed, id, 16) == 0;
-    return slug && ck_collate_eq(text, strlen(text), slug, slug_len);
 }
 
 /* --verbose: how long each phase took, on stderr. */
@@ -108,225 +62,6 @@ static void status(struct rs *s, const char *msg)
     fprintf(stderr, "\rrestore: %s ...", msg);
     fflush(stderr);
     s->prog.drawn = true;
-}
-
-/* ------------------------------------------------------------------ inputs */
-
-static int open_inputs(struct rs *s)
-{
-    bool stdin_used = false;
-    for (unsigned i = 0; i < s->n; i++)
-        s->in[i].fd = -1; /* close_inputs() after a failure half-way */
-    for (unsigned i = 0; i < s->n; i++) {
-        struct input *in = &s->in[i];
-        in->name = s->o->inputs[i];
-        if (strcmp(in->name, "-") == 0) {
-            if (stdin_used)
-                return ck_err_set(s->err, -CK_EINVAL, "standard input can be given only once");
-            stdin_used = true;
-            in->name = "standard input";
-            /* Copied aside (an unlinked file), so the dump can be checked before use. */
-            in->spool = tmpfile();
-            if (!in->spool)
-                return ck_err_set(s->err, -CK_EIO, "cannot create a temporary file: %s",
-                                  strerror(errno));
-            char buf[1 << 16];
-            ssize_t n;
-            while ((n = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
-                if (n < 0 && errno == EINTR)
-                    continue;
-                if (n < 0 || fwrite(buf, 1, (size_t)n, in->spool) != (size_t)n)
-                    return ck_err_set(s->err, -CK_EIO, "cannot copy standard input: %s",
-                                      strerror(errno));
-            }
-            if (fflush(in->spool) != 0)
-                return ck_err_set(s->err, -CK_EIO, "cannot copy standard input: %s",
-                                  strerror(errno));
-            in->fd = fileno(in->spool);
-        } else {
-            in->fd = open(in->name, O_RDONLY | O_CLOEXEC);
-            if (in->fd < 0)
-                return ck_err_set(s->err, -CK_EIO, "cannot open %s: %s", in->name, strerror(errno));
-        }
-        struct stat st;
-        if (fstat(in->fd, &st) == 0)
-            in->size = (uint64_t)st.st_size;
-        s->total_bytes += in->size;
-    }
-    return 0;
-}
-
-static void close_inputs(struct rs *s)
-{
-    for (unsigned i = 0; i < s->n; i++) {
-        if (s->in[i].spool)
-            fclose(s->in[i].spool);
-        else if (s->in[i].fd >= 0)
-            close(s->in[i].fd);
-    }
-}
-
-typedef int (*item_fn)(struct rs *s, void *arg, const struct dump_item *it);
-
-/* Read dump i from its start, handing each row or change to fn; 0 only when the
- * whole dump has verified. checksum_only: a pass that proves the file intact and
- * hands out nothing (JSON-lines rows are not converted). */
-static int read_dump_as(struct rs *s, unsigned i, item_fn fn, void *arg, bool checksum_only)
-{
-    struct input *in = &s->in[i];
-    if (lseek(in->fd, 0, SEEK_SET) != 0)
-        return ck_err_set(s->err, -CK_EIO, "cannot read %s again: %s", in->name, strerror(errno));
-    struct dump_source src;
-    struct dump_reader r;
-    int rc = dump_source_open(&src, in->fd, in->name, s->o->key, s->err);
-    if (rc == 0 && (rc = dump_reader_open(&r, &src, s->err)) != 0)
-        dump_reader_close(&r);
-    if (rc) {
-        dump_source_close(&src);
-        return rc;
-    }
-    r.checksum_only = checksum_only;
-    struct dump_item it;
-    while ((rc = dump_reader_next(&r, &it, s->err)) > 0) {
-        if (fn && (rc = fn(s, arg, &it)) != 0)
-            break;
-        s->items++;
-        progress_update(&s->prog, s->items, s->bytes_before + src.raw_read);
-    }
-    if (rc == 0 && s->o->verify_only) {
-        char range[64];
-        if (r.hdr.kind == DUMP_FULL)
-            snprintf(range, sizeof range, "at seq %llu", (unsigned long long)r.hdr.seq);
-        else
-            snprintf(range, sizeof range, "of the changes after seq %llu to %llu",
-                     (unsigned long long)r.hdr.since, (unsigned long long)r.hdr.seq);
-        printf("%s: %s%s %s dump of %s%s %s: %llu %s, checksum verified\n", in->name,
-               src.encrypted ? "encrypted " : "", dump_encoding_name(r.hdr.encoding),
-               r.hdr.kind == DUMP_FULL ? "full" : "incremental",
-               r.hdr.has_tenant ? "tenant " : "all tenants",
-               r.hdr.has_tenant ? r.hdr.tenant_slug : "", range, (unsigned long long)r.seen.total,
-               r.hdr.kind == DUMP_FULL ? "rows" : "changes");
-    }
-    s->bytes_before += src.raw_read;
-    dump_reader_close(&r);
-    dump_source_close(&src);
-    return rc;
-}
-
-static int read_dump(struct rs *s, unsigned i, item_fn fn, void *arg)
-{
-    return read_dump_as(s, i, fn, arg, false);
-}
-
-/* Read every header and check that the dumps form one chain. */
-static int check_chain(struct rs *s)
-{
-    for (unsigned i = 0; i < s->n; i++) {
-        struct input *in = &s->in[i];
-        if (lseek(in->fd, 0, SEEK_SET) != 0)
-            return ck_err_set(s->err, -CK_EIO, "cannot read %s: %s", in->name, strerror(errno));
-        struct dump_source src;
-        struct dump_reader r;
-        int rc = dump_source_open(&src, in->fd, in->name, s->o->key, s->err);
-        if (rc == 0) {
-            rc = dump_reader_open(&r, &src, s->err);
-            if (rc == 0)
-                in->hdr = r.hdr;
-            dump_reader_close(&r);
-        }
-        dump_source_close(&src);
-        if (rc)
-            return rc;
-        if (in->hdr.encoding == DUMP_SQL && !s->o->verify_only)
-            return ck_err_set(
-                s->err, -CK_EINVAL,
-                "%s is an SQL dump, which loads into MySQL or MariaDB; clinickv-restore "
-                "reads native and jsonl dumps (it can --verify an SQL dump)",
-                in->name);
-    }
-    const struct dump_header *h0 = &s->in[0].hdr;
-    for (unsigned i = 1; i < s->n; i++) {
-        const struct input *in = &s->in[i], *prev = &s->in[i - 1];
-        if (in->hdr.kind != DUMP_INCREMENTAL)
-            return ck_err_set(s->err, -CK_EINVAL,
-                              "%s is a full dump: only the first dump may be a full one", in->name);
-        if (in->hdr.since != prev->hdr.seq)
-            return ck_err_set(
-                s->err, -CK_EINVAL,
-                "%s holds the changes after seq %llu, but %s ends at seq %llu: %s", in->name,
-                (unsigned long long)in->hdr.since, prev->name, (unsigned long long)prev->hdr.seq,
-                in->hdr.since > prev->hdr.seq ? "an incremental dump is missing in between"
-                                              : "the dumps overlap (or are out of order)");
-        if (in->hdr.pharmacy != h0->pharmacy)
-            return ck_err_set(s->err, -CK_EINVAL, "%s and %s come from different data directories",
-                              s->in[0].name, in->name);
-        if (in->hdr.has_tenant &&
-            (h0->has_tenant
-                 ? memcmp(in->hdr.tenant, h0->tenant, 16) != 0
-                 : !(s->o->tenant && names_tenant(s->o->tenant, in->hdr.tenant, in->hdr.tenant_slug,
-                                                  strlen(in->hdr.tenant_slug)))))
-            return ck_err_set(s->err, -CK_EINVAL,
-                              "%s holds only tenant %s, which the dumps before it do not restore",
-                              in->name, in->hdr.tenant_slug);
-    }
-    return 0;
-}
-
-/* Which tenant to restore: the dump's only one, or --tenant's. */
-static int choose_filter(struct rs *s)
-{
-    const struct dump_header *h0 = &s->in[0].hdr;
-    if (h0->has_tenant) {
-        if (s->o->tenant &&
-            !names_tenant(s->o->tenant, h0->tenant, h0->tenant_slug, strlen(h0->tenant_slug)))
-            return ck_err_set(s->err, -CK_EINVAL, "%s holds tenant %s, not %s", s->in[0].name,
-                              h0->tenant_slug, s->o->tenant);
-        s->filtering = s->filter_known = true;
-        memcpy(s->filter, h0->tenant, 16);
-    } else if (s->o->tenant) {
-        s->filtering = true;
-        s->filter_known = ck_uuid_parse(s->o->tenant, strlen(s->o->tenant), s->filter) == 0;
-    }
-    return 0;
-}
-
-/* Is this row of a full dump part of the restore? May learn the tenant's id. */
-static int keep_row(struct rs *s, const struct dump_item *it, bool *keep)
-{
-    *keep = true;
-    if (!s->filtering)
-        return 0;
-    if (memcmp(it->tenant, kv_system_tenant, 16) != 0) {
-        *keep = s->filter_known && memcmp(it->tenant, s->filter, 16) == 0;
-        return 0;
-    }
-    /* Platform data (performance_metrics) stays behind when one tenant moves. */
-    const struct ck_table *t = tenants_table();
-    if (it->t != t) {
-        *keep = false;
-        return 0;
-    }
-    struct ck_row row;
-    if (ck_row_decode(t, it->row, it->rowlen, &row) != 0)
-        return ck_err_set(s->err, -CK_EINVAL, "a tenants row does not decode");
-    const uint8_t *id = row.v[t->col_id].uuid;
-    if (s->filter_known) {
-        *keep = memcmp(id, s->filter, 16) == 0;
-        return 0;
-    }
-    const struct ck_val *slug = &row.v[ck_column_find(t, "slug", 4)];
-    *keep = slug->kind == CK_V_STR &&
-            ck_collate_eq(s->o->tenant, strlen(s->o->tenant), slug->p, slug->len);
-    if (*keep) {
-        memcpy(s->filter, id, 16);
-        s->filter_known = true;
-    }
-    return 0;
-}
-
-static int tenant_not_found(struct rs *s)
-{
-    return ck_err_set(s->err, -CK_ENOTFOUND, "%s holds no tenant %s", s->in[0].name, s->o->tenant);
 }
 
 /* ------------------------------------------------------------------ PHI of a moved tenant */
@@ -529,7 +264,7 @@ static int apply_incrementals(struct rs *s, struct applier *a, unsigned first)
 {
     for (unsigned i = first; i < s->n; i++) {
         a->name = s->in[i].name;
-        int rc = read_dump(s, i, apply_change, a);
+        int rc = rs_read_dump(s, i, apply_change, a);
         if (rc)
             return rc;
     }
@@ -577,7 +312,7 @@ static int bulk_item(struct rs *s, void *arg, const struct dump_item *it)
 {
     struct new_dir *nd = arg;
     bool keep;
-    int rc = keep_row(s, it, &keep);
+    int rc = rs_keep_row(s, it, &keep);
     if (rc || !keep)
         return rc;
     if (it->t->optional && !s->in[0].hdr.pharmacy)
@@ -609,7 +344,7 @@ static int new_incremental_txn(MDB_txn *txn, void *arg)
     struct applier a;
     applier_init(&a, nd->kv, txn, true, s->in[0].hdr.pharmacy, s->err);
     a.name = s->in[nd->input].name;
-    int rc = read_dump(s, nd->input, apply_change, &a);
+    int rc = rs_read_dump(s, nd->input, apply_change, &a);
     if (rc == 0 && (rc = put_position(nd->kv, txn, s->in[nd->input].hdr.seq)) != 0)
         ck_err_set(s->err, rc, "cannot write metadata");
     applier_free(&a);
@@ -649,9 +384,9 @@ static int restore_new_dir(struct rs *s)
     kv_open_ok = true;
     double t = progress_now();
     if ((rc = bulk_begin(&nd.bulk, &kv, s->err)) == 0) {
-        rc = read_dump(s, 0, bulk_item, &nd);
+        rc = rs_read_dump(s, 0, bulk_item, &nd);
         if (rc == 0 && s->filtering && !s->filter_known)
-            rc = tenant_not_found(s);
+            rc = rs_tenant_not_found(s);
         if (rc == 0)
             rc = bulk_finish(&nd.bulk);
     }
@@ -747,7 +482,7 @@ static int live_item(struct rs *s, void *arg, const struct dump_item *it)
 {
     struct live *l = arg;
     bool keep;
-    int rc = keep_row(s, it, &keep);
+    int rc = rs_keep_row(s, it, &keep);
     if (rc || !keep)
         return rc;
     const struct ck_table *t = it->t;
@@ -760,7 +495,7 @@ static int live_item(struct rs *s, void *arg, const struct dump_item *it)
         return ck_err_set(s->err, -CK_EINVAL, "a %s row does not decode", t->name);
     const uint8_t *id = row.v[t->col_id].uuid;
     ck_err_clear(s->err);
-    if (t == tenants_table()) {
+    if (t == rs_tenants_table()) {
         rc = ck_row_exists(l->a.c.txn, l->kv, kv_system_tenant, t, id);
         if (rc > 0)
             return ck_err_set(s->err, -CK_EUNIQUE,
@@ -831,9 +566,9 @@ static int live_txn(MDB_txn *txn, void *arg)
     applier_init(&l->a, l->kv, txn, false, l->pharmacy, s->err);
     l->a.c.now_ms = ck_now_ms();
     l->a.name = s->in[0].name;
-    int rc = read_dump(s, 0, live_item, l);
+    int rc = rs_read_dump(s, 0, live_item, l);
     if (rc == 0 && !l->tenant_seen)
-        rc = tenant_not_found(s);
+        rc = rs_tenant_not_found(s);
     if (rc == 0)
         rc = live_apply_fixes(l);
     if (rc == 0)
@@ -1029,11 +764,11 @@ int restore_run(const struct restore_opts *o, struct ck_err *err)
     s.in = calloc(o->ninputs, sizeof *s.in);
     if (!s.in)
         return ck_err_set(err, -CK_ENOMEM, "out of memory");
-    int rc = open_inputs(&s);
+    int rc = rs_open_inputs(&s);
     if (rc == 0)
-        rc = check_chain(&s);
+        rc = rs_check_chain(&s);
     if (rc == 0)
-        rc = choose_filter(&s);
+        rc = rs_choose_filter(&s);
     const struct dump_header *h0 = &s.in[0].hdr;
     bool data_dir = o->dir && is_data_dir(o->dir);
     double t0 = progress_now();
@@ -1044,7 +779,7 @@ int restore_run(const struct restore_opts *o, struct ck_err *err)
      * live cases never hold the write lock over a dump that turns out corrupt. */
     double t = progress_now();
     for (unsigned i = 0; i < s.n && rc == 0 && !o->verify_only; i++)
-        rc = read_dump_as(&s, i, NULL, NULL, true);
+        rc = rs_read_dump_as(&s, i, NULL, NULL, true);
     if (rc == 0 && !o->verify_only)
         phase(&s, "checksums verified", &t);
     progress_end(&s.prog);
@@ -1057,7 +792,7 @@ int restore_run(const struct restore_opts *o, struct ck_err *err)
         /* refused before any work */
     } else if (o->verify_only) {
         for (unsigned i = 0; i < s.n && rc == 0; i++)
-            rc = read_dump(&s, i, NULL, NULL);
+            rc = rs_read_dump(&s, i, NULL, NULL);
         what = "verified";
     } else if (h0->kind == DUMP_INCREMENTAL) {
         if (!data_dir)
@@ -1102,7 +837,7 @@ int restore_run(const struct restore_opts *o, struct ck_err *err)
                 o->dir);
     }
     free_reseal(&s);
-    close_inputs(&s);
+    rs_close_inputs(&s);
     free(s.in);
     return rc;
 }
