@@ -20,7 +20,10 @@ struct buf {
     bool borrowed; /* data is caller memory (a stack array): never realloc'd or freed */
 };
 
-#define BUF_INIT {NULL, 0, 0, false, false}
+#define BUF_INIT                 \
+    {                            \
+        NULL, 0, 0, false, false \
+    }
 
 /* Start a buffer in caller memory (typically a stack array); it moves to the heap
  * only if it outgrows it. buf_free() is still required. */

@@ -15,16 +15,20 @@
 #include "clinickv/error.h"
 
 struct ck_err {
-    int code;            /* 0, or a negative CK_E* value */
+    int code; /* 0, or a negative CK_E* value */
     char message[200];
-    uint32_t ndetails;   /* pairs in details */
-    struct buf details;  /* msgpack: ndetails key/value pairs, without the map header */
+    uint32_t ndetails;  /* pairs in details */
+    struct buf details; /* msgpack: ndetails key/value pairs, without the map header */
 };
 
-#define CK_ERR_INIT {0, {0}, 0, BUF_INIT}
+#define CK_ERR_INIT         \
+    {                       \
+        0, {0}, 0, BUF_INIT \
+    }
 
 /* Set code and message (printf format) and drop earlier details. Returns code. */
-int ck_err_set(struct ck_err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int ck_err_set(struct ck_err *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Add a detail. */
 void ck_err_detail_str(struct ck_err *e, const char *key, const char *val);

@@ -3,17 +3,15 @@
 
 #include "clinickv/error.h"
 
-static const char *const error_codes[] = {
-    [CK_OK] = "ok",
+static const char *const error_codes[] = {[CK_OK] = "ok",
 #define CK_ERROR_CODE(name, code, desc) [name] = code,
-    CK_ERROR_LIST(CK_ERROR_CODE)
+                                          CK_ERROR_LIST(CK_ERROR_CODE)
 #undef CK_ERROR_CODE
 };
 
-static const char *const error_descs[] = {
-    [CK_OK] = "success",
+static const char *const error_descs[] = {[CK_OK] = "success",
 #define CK_ERROR_DESC(name, code, desc) [name] = desc,
-    CK_ERROR_LIST(CK_ERROR_DESC)
+                                          CK_ERROR_LIST(CK_ERROR_DESC)
 #undef CK_ERROR_DESC
 };
 

@@ -4,12 +4,18 @@
 #include "clinickv/error.h"
 #include "mp.h"
 
-static inline uint16_t ld16(const unsigned char *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint16_t ld16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
 static inline uint32_t ld32(const unsigned char *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
-static inline uint64_t ld64(const unsigned char *p) { return (uint64_t)ld32(p) << 32 | ld32(p + 4); }
+static inline uint64_t ld64(const unsigned char *p)
+{
+    return (uint64_t)ld32(p) << 32 | ld32(p + 4);
+}
 
 /* Bytes of header that follow the type byte, and the payload length rule, per type byte. */
 int mp_next(const char **pp, const char *end, struct mp_obj *o)
@@ -22,10 +28,10 @@ int mp_next(const char **pp, const char *end, struct mp_obj *o)
     size_t avail = (size_t)(e - p);
     uint32_t len;
 
-#define NEED(n)                                                                                    \
-    do {                                                                                           \
-        if (avail < (size_t)(n))                                                                   \
-            return -CK_EAGAIN;                                                                     \
+#define NEED(n)                  \
+    do {                         \
+        if (avail < (size_t)(n)) \
+            return -CK_EAGAIN;   \
     } while (0)
 
     if (c <= 0x7f) {
@@ -46,14 +52,53 @@ int mp_next(const char **pp, const char *end, struct mp_obj *o)
     } else {
         switch (c) {
         case 0xc0: o->type = MP_NIL; break;
-        case 0xc2: o->type = MP_BOOL; o->v.b = false; break;
-        case 0xc3: o->type = MP_BOOL; o->v.b = true; break;
-        case 0xc4: NEED(1); len = p[0]; p += 1; avail -= 1; goto bin_body;
-        case 0xc5: NEED(2); len = ld16(p); p += 2; avail -= 2; goto bin_body;
-        case 0xc6: NEED(4); len = ld32(p); p += 4; avail -= 4; goto bin_body;
-        case 0xc7: NEED(2); len = p[0]; o->ext_type = (int8_t)p[1]; p += 2; avail -= 2; goto ext_body;
-        case 0xc8: NEED(3); len = ld16(p); o->ext_type = (int8_t)p[2]; p += 3; avail -= 3; goto ext_body;
-        case 0xc9: NEED(5); len = ld32(p); o->ext_type = (int8_t)p[4]; p += 5; avail -= 5; goto ext_body;
+        case 0xc2:
+            o->type = MP_BOOL;
+            o->v.b = false;
+            break;
+        case 0xc3:
+            o->type = MP_BOOL;
+            o->v.b = true;
+            break;
+        case 0xc4:
+            NEED(1);
+            len = p[0];
+            p += 1;
+            avail -= 1;
+            goto bin_body;
+        case 0xc5:
+            NEED(2);
+            len = ld16(p);
+            p += 2;
+            avail -= 2;
+            goto bin_body;
+        case 0xc6:
+            NEED(4);
+            len = ld32(p);
+            p += 4;
+            avail -= 4;
+            goto bin_body;
+        case 0xc7:
+            NEED(2);
+            len = p[0];
+            o->ext_type = (int8_t)p[1];
+            p += 2;
+            avail -= 2;
+            goto ext_body;
+        case 0xc8:
+            NEED(3);
+            len = ld16(p);
+            o->ext_type = (int8_t)p[2];
+            p += 3;
+            avail -= 3;
+            goto ext_body;
+        case 0xc9:
+            NEED(5);
+            len = ld32(p);
+            o->ext_type = (int8_t)p[4];
+            p += 5;
+            avail -= 5;
+            goto ext_body;
         case 0xca: {
             NEED(4);
             uint32_t u = ld32(p);
@@ -74,26 +119,97 @@ int mp_next(const char **pp, const char *end, struct mp_obj *o)
             p += 8;
             break;
         }
-        case 0xcc: NEED(1); o->type = MP_UINT; o->v.u = p[0]; p += 1; break;
-        case 0xcd: NEED(2); o->type = MP_UINT; o->v.u = ld16(p); p += 2; break;
-        case 0xce: NEED(4); o->type = MP_UINT; o->v.u = ld32(p); p += 4; break;
-        case 0xcf: NEED(8); o->type = MP_UINT; o->v.u = ld64(p); p += 8; break;
-        case 0xd0: NEED(1); o->v.i = (int8_t)p[0]; p += 1; goto signed_int;
-        case 0xd1: NEED(2); o->v.i = (int16_t)ld16(p); p += 2; goto signed_int;
-        case 0xd2: NEED(4); o->v.i = (int32_t)ld32(p); p += 4; goto signed_int;
-        case 0xd3: NEED(8); o->v.i = (int64_t)ld64(p); p += 8; goto signed_int;
+        case 0xcc:
+            NEED(1);
+            o->type = MP_UINT;
+            o->v.u = p[0];
+            p += 1;
+            break;
+        case 0xcd:
+            NEED(2);
+            o->type = MP_UINT;
+            o->v.u = ld16(p);
+            p += 2;
+            break;
+        case 0xce:
+            NEED(4);
+            o->type = MP_UINT;
+            o->v.u = ld32(p);
+            p += 4;
+            break;
+        case 0xcf:
+            NEED(8);
+            o->type = MP_UINT;
+            o->v.u = ld64(p);
+            p += 8;
+            break;
+        case 0xd0:
+            NEED(1);
+            o->v.i = (int8_t)p[0];
+            p += 1;
+            goto signed_int;
+        case 0xd1:
+            NEED(2);
+            o->v.i = (int16_t)ld16(p);
+            p += 2;
+            goto signed_int;
+        case 0xd2:
+            NEED(4);
+            o->v.i = (int32_t)ld32(p);
+            p += 4;
+            goto signed_int;
+        case 0xd3:
+            NEED(8);
+            o->v.i = (int64_t)ld64(p);
+            p += 8;
+            goto signed_int;
         case 0xd4: len = 1; goto fixext;
         case 0xd5: len = 2; goto fixext;
         case 0xd6: len = 4; goto fixext;
         case 0xd7: len = 8; goto fixext;
         case 0xd8: len = 16; goto fixext;
-        case 0xd9: NEED(1); len = p[0]; p += 1; avail -= 1; goto str_body;
-        case 0xda: NEED(2); len = ld16(p); p += 2; avail -= 2; goto str_body;
-        case 0xdb: NEED(4); len = ld32(p); p += 4; avail -= 4; goto str_body;
-        case 0xdc: NEED(2); o->type = MP_ARRAY; o->v.n = ld16(p); p += 2; break;
-        case 0xdd: NEED(4); o->type = MP_ARRAY; o->v.n = ld32(p); p += 4; break;
-        case 0xde: NEED(2); o->type = MP_MAP; o->v.n = ld16(p); p += 2; break;
-        case 0xdf: NEED(4); o->type = MP_MAP; o->v.n = ld32(p); p += 4; break;
+        case 0xd9:
+            NEED(1);
+            len = p[0];
+            p += 1;
+            avail -= 1;
+            goto str_body;
+        case 0xda:
+            NEED(2);
+            len = ld16(p);
+            p += 2;
+            avail -= 2;
+            goto str_body;
+        case 0xdb:
+            NEED(4);
+            len = ld32(p);
+            p += 4;
+            avail -= 4;
+            goto str_body;
+        case 0xdc:
+            NEED(2);
+            o->type = MP_ARRAY;
+            o->v.n = ld16(p);
+            p += 2;
+            break;
+        case 0xdd:
+            NEED(4);
+            o->type = MP_ARRAY;
+            o->v.n = ld32(p);
+            p += 4;
+            break;
+        case 0xde:
+            NEED(2);
+            o->type = MP_MAP;
+            o->v.n = ld16(p);
+            p += 2;
+            break;
+        case 0xdf:
+            NEED(4);
+            o->type = MP_MAP;
+            o->v.n = ld32(p);
+            p += 4;
+            break;
         default: return -CK_EBADREQ; /* 0xc1 */
         }
     }

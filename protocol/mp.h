@@ -24,9 +24,9 @@
 enum mp_type {
     MP_NIL = 0,
     MP_BOOL,
-    MP_UINT,   /* non-negative integers, whatever their encoding */
-    MP_INT,    /* negative integers */
-    MP_FLOAT,  /* float 32 and float 64 */
+    MP_UINT,  /* non-negative integers, whatever their encoding */
+    MP_INT,   /* negative integers */
+    MP_FLOAT, /* float 32 and float 64 */
     MP_STR,
     MP_BIN,
     MP_ARRAY,
@@ -36,17 +36,17 @@ enum mp_type {
 
 struct mp_obj {
     enum mp_type type;
-    int8_t ext_type;                 /* MP_EXT */
+    int8_t ext_type; /* MP_EXT */
     union {
-        bool b;                      /* MP_BOOL */
-        uint64_t u;                  /* MP_UINT */
-        int64_t i;                   /* MP_INT */
-        double f;                    /* MP_FLOAT */
+        bool b;     /* MP_BOOL */
+        uint64_t u; /* MP_UINT */
+        int64_t i;  /* MP_INT */
+        double f;   /* MP_FLOAT */
         struct {
             const char *ptr;
             uint32_t len;
-        } str;                       /* MP_STR, MP_BIN, MP_EXT (data) */
-        uint32_t n;                  /* MP_ARRAY: elements, MP_MAP: pairs */
+        } str;      /* MP_STR, MP_BIN, MP_EXT (data) */
+        uint32_t n; /* MP_ARRAY: elements, MP_MAP: pairs */
     } v;
 };
 

@@ -140,8 +140,8 @@ static inline void mpw_int(struct buf *b, int64_t v)
             tmp[0] = (char)0xd2, mpw_be32(tmp + 1, (uint32_t)(int32_t)v), n = 5;
         } else {
             uint64_t u = (uint64_t)v;
-            tmp[0] = (char)0xd3, mpw_be32(tmp + 1, (uint32_t)(u >> 32)), mpw_be32(tmp + 5, (uint32_t)u),
-            n = 9;
+            tmp[0] = (char)0xd3, mpw_be32(tmp + 1, (uint32_t)(u >> 32)),
+            mpw_be32(tmp + 5, (uint32_t)u), n = 9;
         }
         buf_append(b, tmp, n);
     }

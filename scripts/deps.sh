@@ -7,7 +7,7 @@ pkgs="build-essential cmake pkg-config python3 liblmdb-dev libuv1-dev libmsgpack
 if [ "${1:-}" = "--test" ]; then
     # MariaDB is the reference for what the DDL means: the comparison tests load the
     # same DDL and replay the same operations into a private instance.
-    pkgs="$pkgs check python3-msgpack lmdb-utils mariadb-server mariadb-client tzdata strace"
+    pkgs="$pkgs check python3-msgpack lmdb-utils mariadb-server mariadb-client tzdata strace clang-format git"
 else
     pkgs="$pkgs python3-msgpack"
 fi

@@ -25,7 +25,7 @@
 #include "uuid.h"
 
 #define AUTH_MAX_FAILURES 5
-#define AUTH_LOCK_MS (15 * 60 * 1000LL)
+#define AUTH_LOCK_MS      (15 * 60 * 1000LL)
 #define AUTH_MAX_PASSWORD 1024
 
 struct login {
@@ -97,8 +97,14 @@ static int record_login(struct ck_call *call, const uint8_t tenant[16], const ui
 {
     const struct ck_table *users = ck_table_find("users", 5);
     struct ck_err err = CK_ERR_INIT;
-    struct ck_ctx c = {.kv = call->kv, .txn = call->txn, .tenant = tenant, .user = NULL,
-                       .now_ms = call->now_ms, .flags = CK_W_KEEP_META, .log = call->log, .err = &err};
+    struct ck_ctx c = {.kv = call->kv,
+                       .txn = call->txn,
+                       .tenant = tenant,
+                       .user = NULL,
+                       .now_ms = call->now_ms,
+                       .flags = CK_W_KEEP_META,
+                       .log = call->log,
+                       .err = &err};
     struct buf copy = BUF_INIT, stored = BUF_INIT;
     struct ck_row old_row, new_row;
     MDB_val v;
@@ -295,7 +301,8 @@ void m_auth_login(struct conn *c, uint32_t msgid, struct ck_call *call)
         ck_err_free(&err);
         return;
     }
-    if (ck_param_str(call, "tenant", &tenant, &tlen) || ck_param_str(call, "email", &email, &elen) ||
+    if (ck_param_str(call, "tenant", &tenant, &tlen) ||
+        ck_param_str(call, "email", &email, &elen) ||
         ck_param_str(call, "password", &password, &plen))
         return answer(c, msgid, &err);
     if (plen >= AUTH_MAX_PASSWORD) {

@@ -28,9 +28,21 @@ bool cli_parse_size(const char *s, size_t *out)
         return false;
     switch (*end) {
     case 0: break;
-    case 'k': case 'K': v <<= 10; end++; break;
-    case 'm': case 'M': v <<= 20; end++; break;
-    case 'g': case 'G': v <<= 30; end++; break;
+    case 'k':
+    case 'K':
+        v <<= 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        v <<= 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        v <<= 30;
+        end++;
+        break;
     default: return false;
     }
     if (*end == 'i' || *end == 'B')

@@ -73,8 +73,13 @@ static int reseal(struct keywork *w, MDB_txn *txn, const uint8_t tenant[16], str
     if (rc == 0) {
         struct ck_log log = {0};
         struct buf stored = BUF_INIT;
-        struct ck_ctx c = {.kv = w->kv, .txn = txn, .tenant = tenant, .now_ms = ck_now_ms(),
-                           .flags = CK_W_KEEP_META, .log = &log, .err = w->err};
+        struct ck_ctx c = {.kv = w->kv,
+                           .txn = txn,
+                           .tenant = tenant,
+                           .now_ms = ck_now_ms(),
+                           .flags = CK_W_KEEP_META,
+                           .log = &log,
+                           .err = w->err};
         rc = ck_rows_replace(&c, r, &nr, changed, &stored);
         buf_free(&stored);
     }

@@ -9,24 +9,24 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: clinickv serve --data DIR [options]\n\n"
-            "  --listen HOST:PORT     TCP address (default 127.0.0.1:7420; \"none\": no TCP)\n"
-            "  --socket PATH          Unix socket (default DIR/clinickv.sock; \"none\": no socket)\n"
-            "  --durability MODE      strict (default): a write is answered once fsynced;\n"
-            "                         relaxed: answered once committed, fsynced every 100 ms\n"
-            "                         (a power cut may lose the last 100 ms; for UPS-backed boxes)\n"
-            "  --key-file PATH        PHI key file (default DIR/phi.keys)\n"
-            "  --max-message BYTES    largest request (default 16M)\n"
-            "  --max-depth N          deepest nesting of a request (default 32)\n"
-            "  --max-connections N    (default 1024)\n"
-            "  --max-txn-ops N        operations per txn.run (default 1000)\n"
-            "  --session-ttl SECONDS  session lifetime (default 43200)\n"
-            "  --session-recheck S    re-read a connection's session and user after S seconds,\n"
-            "                         so deleted users and role changes take effect (default 5)\n"
-            "  --map-size BYTES       initial LMDB map size (grows as needed; default 256M)\n"
-            "  --log-retention N      change records to keep (default: all)\n"
-            "  --quiet                no startup messages\n");
+    fprintf(
+        f, "usage: clinickv serve --data DIR [options]\n\n"
+           "  --listen HOST:PORT     TCP address (default 127.0.0.1:7420; \"none\": no TCP)\n"
+           "  --socket PATH          Unix socket (default DIR/clinickv.sock; \"none\": no socket)\n"
+           "  --durability MODE      strict (default): a write is answered once fsynced;\n"
+           "                         relaxed: answered once committed, fsynced every 100 ms\n"
+           "                         (a power cut may lose the last 100 ms; for UPS-backed boxes)\n"
+           "  --key-file PATH        PHI key file (default DIR/phi.keys)\n"
+           "  --max-message BYTES    largest request (default 16M)\n"
+           "  --max-depth N          deepest nesting of a request (default 32)\n"
+           "  --max-connections N    (default 1024)\n"
+           "  --max-txn-ops N        operations per txn.run (default 1000)\n"
+           "  --session-ttl SECONDS  session lifetime (default 43200)\n"
+           "  --session-recheck S    re-read a connection's session and user after S seconds,\n"
+           "                         so deleted users and role changes take effect (default 5)\n"
+           "  --map-size BYTES       initial LMDB map size (grows as needed; default 256M)\n"
+           "  --log-retention N      change records to keep (default: all)\n"
+           "  --quiet                no startup messages\n");
 }
 
 static int parse_listen(const char *s, struct server_options *o)

@@ -49,8 +49,12 @@ static int delete_txn(MDB_txn *txn, void *arg)
     if (rc)
         return rc;
     struct ck_log log = {0};
-    struct ck_ctx c = {.kv = j->kv, .txn = txn, .tenant = kv_system_tenant, .now_ms = ck_now_ms(),
-                       .log = &log, .err = j->err};
+    struct ck_ctx c = {.kv = j->kv,
+                       .txn = txn,
+                       .tenant = kv_system_tenant,
+                       .now_ms = ck_now_ms(),
+                       .log = &log,
+                       .err = j->err};
     return ck_delete_hard(&c, ck_table_find("tenants", 7), j->tenant, &j->res);
 }
 

@@ -32,18 +32,18 @@ struct conn {
         uv_pipe_t pipe;
     } h;
     struct server *srv;
-    struct conn *prev, *next;    /* server's list */
-    struct buf in;               /* received bytes; in_off: start of the unparsed part */
+    struct conn *prev, *next; /* server's list */
+    struct buf in;            /* received bytes; in_off: start of the unparsed part */
     size_t in_off;
     struct frame_scanner scanner;
-    struct buf out;              /* replies not yet handed to uv_write */
-    size_t out_pending;          /* bytes handed to uv_write, not yet written */
-    unsigned inflight;           /* writer jobs (and async work) not yet answered */
-    unsigned async_pending;      /* async requests (login) in flight: everything waits */
-    unsigned refs;               /* inflight + 1 while the handle is open */
+    struct buf out;         /* replies not yet handed to uv_write */
+    size_t out_pending;     /* bytes handed to uv_write, not yet written */
+    unsigned inflight;      /* writer jobs (and async work) not yet answered */
+    unsigned async_pending; /* async requests (login) in flight: everything waits */
+    unsigned refs;          /* inflight + 1 while the handle is open */
     bool reading;
     bool closing;
-    bool blocked_on_writes;      /* a read waits for this connection's writes */
+    bool blocked_on_writes; /* a read waits for this connection's writes */
     bool is_unix;
     struct ck_session sess;
 };

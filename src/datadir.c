@@ -77,9 +77,8 @@ static int init_txn(MDB_txn *txn, void *arg)
         return ck_err_set(w->err, rc, "cannot write metadata");
     struct ck_log log = {0};
     struct ck_ctx c = {.kv = w->kv, .txn = txn, .now_ms = ck_now_ms(), .log = &log, .err = w->err};
-    struct tenant_spec spec = {.slug = o->tenant,
-                               .admin_email = o->admin_email,
-                               .admin_password = o->admin_password};
+    struct tenant_spec spec = {
+        .slug = o->tenant, .admin_email = o->admin_email, .admin_password = o->admin_password};
     uint8_t tenant[16], admin[16];
     rc = ck_tenant_create(&c, &spec, tenant, admin);
     if (rc)
@@ -270,8 +269,8 @@ int datadir_open(struct kv *kv, const char *dir, const struct kv_options *opt, b
     if (kv_meta_get(kv, txn, "format", &v) != 0 || v.mv_size != 1) {
         rc = ck_err_set(err, -CK_ENOTFOUND, "%s is not a clinickv data directory", dir);
     } else if (*(const char *)v.mv_data != CK_DATA_FORMAT) {
-        rc = ck_err_set(err, -CK_EINVAL, "%s has data format %d; this clinickv reads format %d", dir,
-                        *(const char *)v.mv_data, CK_DATA_FORMAT);
+        rc = ck_err_set(err, -CK_EINVAL, "%s has data format %d; this clinickv reads format %d",
+                        dir, *(const char *)v.mv_data, CK_DATA_FORMAT);
     } else if (kv_meta_get(kv, txn, "schema_version", &v) != 0 ||
                v.mv_size != strlen(ck_catalog.schema_version) ||
                memcmp(v.mv_data, ck_catalog.schema_version, v.mv_size) != 0) {

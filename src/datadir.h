@@ -49,9 +49,9 @@ int datadir_check_new(const char *dir, char *parent_out, size_t n, struct ck_err
  * rename, so a failed restore or backup leaves nothing half-made where DIR goes.
  */
 struct datadir_stage {
-    char dir[4096];    /* the final place */
+    char dir[4096]; /* the final place */
     char parent[4096];
-    char tmp[4096];    /* where it is built: PARENT/.NAME.WHAT-XXXXXX */
+    char tmp[4096]; /* where it is built: PARENT/.NAME.WHAT-XXXXXX */
 };
 
 /* Check dir with datadir_check_new() and make the staging directory. */

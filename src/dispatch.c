@@ -184,7 +184,8 @@ int dispatch_frame(struct conn *c, const char *frame, size_t len)
         return DISPATCH_WAIT;
 
     struct ck_session *s = &c->sess;
-    if (s->authenticated && s->has_user && session_revalidate(&c->srv->kv, s, ck_now_ms(), c->srv->opt.session_recheck_ms) != 0)
+    if (s->authenticated && s->has_user &&
+        session_revalidate(&c->srv->kv, s, ck_now_ms(), c->srv->opt.session_recheck_ms) != 0)
         memset(s, 0, sizeof *s); /* expired, logged out elsewhere, or the user is gone */
     if ((m->flags & M_AUTH) && !s->authenticated) {
         send_error_code(c, msg.msgid, -CK_EUNAUTH, "log in first (auth.login or auth.resume)");

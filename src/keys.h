@@ -21,7 +21,7 @@ struct keys {
     _Atomic(struct phi_keyring *) current;
     struct phi_keyring **all; /* every keyring loaded, freed at shutdown */
     unsigned nall;
-    pthread_mutex_t lock;     /* serialises reloads */
+    pthread_mutex_t lock; /* serialises reloads */
     char path[4096];
 };
 

@@ -1,11 +1,10 @@
 /*
  * clinickv: the command line.
  *
- *   clinickv init    --data DIR --tenant SLUG --admin-email EMAIL --admin-password PW [--demo] [--no-pharmacy]
- *   clinickv serve   --data DIR [--listen HOST:PORT] [--socket PATH] [--durability strict|relaxed] ...
- *   clinickv tenant create --data DIR --tenant SLUG --admin-email EMAIL --admin-password PW
- *   clinickv tenant delete --data DIR --tenant SLUG
- *   clinickv check   --data DIR
+ *   clinickv init    --data DIR --tenant SLUG --admin-email EMAIL --admin-password PW [--demo]
+ * [--no-pharmacy] clinickv serve   --data DIR [--listen HOST:PORT] [--socket PATH] [--durability
+ * strict|relaxed] ... clinickv tenant create --data DIR --tenant SLUG --admin-email EMAIL
+ * --admin-password PW clinickv tenant delete --data DIR --tenant SLUG clinickv check   --data DIR
  *   clinickv keys rotate --data DIR
  *   clinickv backup  --data DIR --to DIR
  *
@@ -31,7 +30,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: clinickv COMMAND [OPTIONS]   (clinickv COMMAND --help for its options)\n\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "\nclinickv %s: the data service of a dental-practice platform.\n", CLINICKV_VERSION);
+    fprintf(f, "\nclinickv %s: the data service of a dental-practice platform.\n",
+            CLINICKV_VERSION);
 }
 
 int main(int argc, char **argv)

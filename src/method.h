@@ -27,40 +27,40 @@ struct server;
  * Unix socket's peer credentials for a system administrator. */
 struct ck_session {
     bool authenticated;
-    bool system_admin;        /* the data directory's owner on the Unix socket, or the admin key */
+    bool system_admin; /* the data directory's owner on the Unix socket, or the admin key */
     bool has_user;
     bool has_clinic;
     bool has_token;
-    uint8_t role;             /* users.role ordinal (1-based), 0 for a system admin */
-    uint8_t tenant[16];       /* the session's tenant (system admins: none until named) */
+    uint8_t role;       /* users.role ordinal (1-based), 0 for a system admin */
+    uint8_t tenant[16]; /* the session's tenant (system admins: none until named) */
     uint8_t user[16];
     uint8_t clinic[16];
-    uint8_t token_hash[32];   /* BLAKE2b of the session token (logout removes it) */
+    uint8_t token_hash[32]; /* BLAKE2b of the session token (logout removes it) */
     int64_t expires_at_ms;
-    int64_t validated_at_ms;  /* when the session and its user were last read */
-    uint32_t perms;           /* effective permission bits (rbac.h), role + users.permissions */
-    bool phi;                 /* may read and write PHI (demographics) */
-    bool clinic_scoped;       /* sees and writes only rows of its clinic */
+    int64_t validated_at_ms; /* when the session and its user were last read */
+    uint32_t perms;          /* effective permission bits (rbac.h), role + users.permissions */
+    bool phi;                /* may read and write PHI (demographics) */
+    bool clinic_scoped;      /* sees and writes only rows of its clinic */
 };
 
 /* Method flags. */
-#define M_AUTH 0x01   /* needs an authenticated session */
-#define M_WRITE 0x02  /* runs on the writer thread, in a write transaction */
-#define M_READ 0x04   /* runs on the loop thread, in a read snapshot */
-#define M_ADMIN 0x08  /* system administrators only */
-#define M_ASYNC 0x10  /* the handler completes the request itself (auth.login) */
+#define M_AUTH  0x01 /* needs an authenticated session */
+#define M_WRITE 0x02 /* runs on the writer thread, in a write transaction */
+#define M_READ  0x04 /* runs on the loop thread, in a read snapshot */
+#define M_ADMIN 0x08 /* system administrators only */
+#define M_ASYNC 0x10 /* the handler completes the request itself (auth.login) */
 
 struct ck_call {
     struct server *srv;
     struct kv *kv;
     const struct ck_session *sess;
-    const char *params;       /* first key of the params map (NULL when empty) */
+    const char *params; /* first key of the params map (NULL when empty) */
     uint32_t nparams;
     const char *params_end;
-    MDB_txn *txn;             /* read snapshot or nested write transaction */
-    struct ck_log *log;       /* writes: the change log of the group transaction */
+    MDB_txn *txn;       /* read snapshot or nested write transaction */
+    struct ck_log *log; /* writes: the change log of the group transaction */
     int64_t now_ms;
-    msgpack_packer *pk;       /* the result goes here: exactly one object */
+    msgpack_packer *pk; /* the result goes here: exactly one object */
     struct ck_err *err;
     /* A handler that changes the connection's session (login, logout) sets these;
      * the connection adopts new_session once the response is sent. */
@@ -89,8 +89,8 @@ typedef void (*ck_async_fn)(struct conn *c, uint32_t msgid, struct ck_call *call
 
 struct ck_method {
     const char *name;
-    ck_handler_fn fn;   /* M_READ and M_WRITE methods */
-    ck_async_fn async;  /* M_ASYNC methods */
+    ck_handler_fn fn;  /* M_READ and M_WRITE methods */
+    ck_async_fn async; /* M_ASYNC methods */
     unsigned flags;
 };
 

@@ -140,7 +140,8 @@ int ck_param_table(struct ck_call *call, const struct ck_table **t_out)
         return rc;
     const struct ck_table *t = ck_table_find(name, len);
     if (!t || (t->optional && !call->srv->pharmacy)) {
-        ck_err_set(call->err, -CK_EUNKTABLE, "unknown table %.*s", (int)(len > 64 ? 64 : len), name);
+        ck_err_set(call->err, -CK_EUNKTABLE, "unknown table %.*s", (int)(len > 64 ? 64 : len),
+                   name);
         ck_err_detail_strn(call->err, "table", name, len > 64 ? 64 : len);
         return -CK_EUNKTABLE;
     }

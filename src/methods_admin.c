@@ -9,7 +9,8 @@
 #include "tenants.h"
 #include "uuid.h"
 
-/* sys.permissions {} -> {groups, roles: {role: {groups: {group: [actions]}, phi, clinic_scoped}}} */
+/* sys.permissions {} -> {groups, roles: {role: {groups: {group: [actions]}, phi, clinic_scoped}}}
+ */
 int m_sys_permissions(struct ck_call *call)
 {
     ck_rbac_pack_matrix(call->pk);
@@ -44,7 +45,9 @@ int m_tenant_create(struct ck_call *call)
         memcpy(n, name, nlen);
         n[nlen] = 0;
     }
-    struct tenant_spec spec = {.slug = s, .name = name ? n : NULL, .admin_email = e,
+    struct tenant_spec spec = {.slug = s,
+                               .name = name ? n : NULL,
+                               .admin_email = e,
                                .admin_password_hash = call->pw_hashes[call->pw_next++]};
     struct ck_ctx c;
     rowio_ctx(call, &c);

@@ -9,12 +9,11 @@
 #include "uuid.h"
 
 #define CHANGES_DEFAULT_LIMIT 1000
-#define CHANGES_MAX_LIMIT 10000
+#define CHANGES_MAX_LIMIT     10000
 /* Records of other tenants skipped per call at most, so one call stays short. */
 #define CHANGES_MAX_SCAN 100000
 
 static const char *const op_names[] = {"", "insert", "update", "delete"};
-
 
 static int pack_change(struct ck_call *call, const struct ck_change *ch)
 {
@@ -41,7 +40,8 @@ static int pack_change(struct ck_call *call, const struct ck_change *ch)
         struct ck_row r;
         int rc = ck_row_decode(t, ch->row, ch->rowlen, &r);
         if (rc)
-            return ck_err_set(call->err, rc, "corrupt row in change %llu", (unsigned long long)ch->seq);
+            return ck_err_set(call->err, rc, "corrupt row in change %llu",
+                              (unsigned long long)ch->seq);
         /* PHI is opened with the row's own tenant (its associated data). */
         memcpy(call->tenant, ch->tenant, 16);
         rc = rowio_pack(call, &r);
@@ -74,7 +74,8 @@ int m_changes_since(struct ck_call *call)
     /* Tenant administrators read their tenant's changes; system administrators all. */
     const struct ck_table *users = ck_table_find("users", 5);
     const struct ck_column *role = &users->cols[ck_column_find(users, "role", 4)];
-    const char *rname = s->role >= 1 && s->role <= role->n_enum ? role->enum_values[s->role - 1] : "";
+    const char *rname =
+        s->role >= 1 && s->role <= role->n_enum ? role->enum_values[s->role - 1] : "";
     bool all = s->system_admin;
     if (!all && strcmp(rname, "tenant_admin") && strcmp(rname, "super_admin"))
         return ck_err_set(call->err, -CK_EFORBIDDEN, "changes.since is for tenant administrators");

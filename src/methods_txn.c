@@ -75,7 +75,8 @@ static int resolve_ref(struct txn *x, const char *ref, uint32_t len, const char 
         const char *p = r->result.data, *end = p + r->result.len;
         struct mp_obj m;
         if (mp_next(&p, end, &m) != 0 || m.type != MP_MAP)
-            return op_error(x, "$ref %.*s: that result is not a row", (int)(len > 80 ? 80 : len), ref);
+            return op_error(x, "$ref %.*s: that result is not a row", (int)(len > 80 ? 80 : len),
+                            ref);
         char name[128];
         if (clen >= sizeof name)
             return op_error(x, "$ref: column name too long");
@@ -268,7 +269,8 @@ static void tag_error(struct ck_call *call, unsigned index, const char *as, uint
     struct ck_err *err = call->err;
     char prefix[64];
     if (as)
-        snprintf(prefix, sizeof prefix, "op %u (%.*s): ", index, (int)(aslen > 40 ? 40 : aslen), as);
+        snprintf(prefix, sizeof prefix, "op %u (%.*s): ", index, (int)(aslen > 40 ? 40 : aslen),
+                 as);
     else
         snprintf(prefix, sizeof prefix, "op %u: ", index);
     size_t plen = strlen(prefix), mlen = strnlen(err->message, sizeof err->message - 1);

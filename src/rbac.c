@@ -11,10 +11,10 @@ const char *ck_action_name(unsigned action)
 }
 
 /* Actions as a 3-bit mask per group. */
-#define R 1u
-#define W 2u
-#define D 4u
-#define RW (R | W)
+#define R   1u
+#define W   2u
+#define D   4u
+#define RW  (R | W)
 #define RWD (R | W | D)
 
 struct role_rule {
@@ -25,21 +25,23 @@ struct role_rule {
 };
 
 /* The matrix. Roles appear in users.role order. */
+/* clang-format off: a table, aligned by hand */
 static const struct role_rule rules[] = {
     /* role                  core clin mkt  pharm bill ai   feat sys   phi    clinic */
-    {"super_admin",         {RWD, RWD, RWD, RWD, RWD, RWD, RWD, RWD}, true, false},
-    {"tenant_admin",        {RWD, RWD, RWD, RWD, RWD, RWD, RWD, RWD}, true, false},
-    {"clinic_admin",        {RWD, RWD, RWD, RWD, RWD, R,   R,   RW},  true, true},
-    {"dentist",             {RW,  RWD, R,   RW,  R,   R,   R,   R},   true, true},
-    {"hygienist",           {RW,  RW,  R,   R,   0,   R,   R,   0},   true, true},
-    {"dental_assistant",    {RW,  R,   RW,  R,   0,   0,   R,   0},   true, true},
-    {"receptionist",        {RW,  0,   0,   0,   R,   0,   R,   0},   true, true},
-    {"billing_specialist",  {R,   0,   R,   R,   RWD, R,   R,   0},   true, true},
-    {"pharmacist",          {R,   R,   R,   RWD, RW,  0,   R,   0},   true, true},
-    {"pharmacy_technician", {R,   0,   R,   RW,  R,   0,   R,   0},   false, true},
-    {"analyst",             {R,   R,   R,   R,   R,   RWD, R,   R},   false, false},
-    {"support",             {R,   0,   R,   R,   R,   R,   R,   RWD}, false, false},
+    {"super_admin", {RWD, RWD, RWD, RWD, RWD, RWD, RWD, RWD}, true, false},
+    {"tenant_admin", {RWD, RWD, RWD, RWD, RWD, RWD, RWD, RWD}, true, false},
+    {"clinic_admin", {RWD, RWD, RWD, RWD, RWD, R, R, RW}, true, true},
+    {"dentist", {RW, RWD, R, RW, R, R, R, R}, true, true},
+    {"hygienist", {RW, RW, R, R, 0, R, R, 0}, true, true},
+    {"dental_assistant", {RW, R, RW, R, 0, 0, R, 0}, true, true},
+    {"receptionist", {RW, 0, 0, 0, R, 0, R, 0}, true, true},
+    {"billing_specialist", {R, 0, R, R, RWD, R, R, 0}, true, true},
+    {"pharmacist", {R, R, R, RWD, RW, 0, R, 0}, true, true},
+    {"pharmacy_technician", {R, 0, R, RW, R, 0, R, 0}, false, true},
+    {"analyst", {R, R, R, R, R, RWD, R, R}, false, false},
+    {"support", {R, 0, R, R, R, R, R, RWD}, false, false},
 };
+/* clang-format on */
 
 /* Writing users (staff accounts) takes an administrator, whatever the core grant. */
 static bool is_admin_role(const char *role)

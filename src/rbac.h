@@ -27,7 +27,7 @@
 enum ck_action { CK_ACT_READ = 0, CK_ACT_WRITE, CK_ACT_DELETE, CK_ACT__COUNT };
 
 /* Permission bit of (group, action). */
-#define CK_PERM(group, action) ((uint32_t)1 << ((group) * CK_ACT__COUNT + (action)))
+#define CK_PERM(group, action) ((uint32_t)1 << ((group)*CK_ACT__COUNT + (action)))
 
 /* Name of an action ("read", "write", "delete"). */
 const char *ck_action_name(unsigned action);

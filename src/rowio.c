@@ -186,8 +186,8 @@ static int check_role(struct rowin *ri, const struct ck_row *old_row, const stru
     if (self)
         return ck_err_set(ri->call->err, -CK_EFORBIDDEN, "a user cannot change their own role");
     if (role_rank(want) > role_rank(mine))
-        return ck_err_set(ri->call->err, -CK_EFORBIDDEN, "cannot grant role %s above one's own (%s)",
-                          want, mine);
+        return ck_err_set(ri->call->err, -CK_EFORBIDDEN,
+                          "cannot grant role %s above one's own (%s)", want, mine);
     return 0;
 }
 
@@ -285,7 +285,8 @@ static int apply_add(struct rowin *ri, const struct ck_row *old_row, struct ck_r
             ck_err_set(call->err, col < 0 ? -CK_EUNKCOLUMN : -CK_EINVAL,
                        "$add needs a numeric column of %s", t->name);
             ck_err_detail_str(call->err, "table", t->name);
-            ck_err_detail_strn(call->err, "column", k.v.str.ptr, k.v.str.len > 64 ? 64 : k.v.str.len);
+            ck_err_detail_strn(call->err, "column", k.v.str.ptr,
+                               k.v.str.len > 64 ? 64 : k.v.str.len);
             return call->err->code;
         }
         struct ck_val delta;
@@ -373,8 +374,8 @@ static int open_phi(struct ck_call *call, const struct ck_row *r, unsigned col,
 {
     const struct ck_table *t = r->t;
     if (!k)
-        return ck_err_set(call->err, -CK_EINTERNAL,
-                          "%s.%s: its key is not in the PHI key file", t->name, t->cols[col].name);
+        return ck_err_set(call->err, -CK_EINTERNAL, "%s.%s: its key is not in the PHI key file",
+                          t->name, t->cols[col].name);
     const uint8_t *tenant = call->tenant;
     int rc = phi_open(k, tenant, t, r->v[t->col_id].uuid, col, r->v[col].p, r->v[col].len, out);
     if (rc == -CK_EINVAL)

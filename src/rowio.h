@@ -26,14 +26,14 @@ struct rowin {
     ck_colmask present;
     bool has_password;
     struct phi_plain {
-        int col;            /* the encrypted_* column */
-        const char *p;      /* plain value (msgpack) in the request */
+        int col;       /* the encrypted_* column */
+        const char *p; /* plain value (msgpack) in the request */
         uint32_t len;
     } phi[4];
     unsigned nphi;
-    struct buf sealed[4];       /* sealed PHI values the row points into */
-    char key_id[16];            /* the key id the row points at */
-    struct phi_search search;   /* blind indexes the row points into */
+    struct buf sealed[4];     /* sealed PHI values the row points into */
+    char key_id[16];          /* the key id the row points at */
+    struct phi_search search; /* blind indexes the row points into */
     /* Updates: params `add` ({column: n}, txn.run's $add) and `check` ({column: cond}). */
     const char *add;
     uint32_t nadd;

@@ -28,12 +28,12 @@ struct server_options {
     size_t max_output;        /* unsent reply bytes per connection before reading pauses: 32 MiB */
     int64_t session_ttl_ms;   /* 12 h */
     int64_t session_recheck_ms; /* re-read a connection's session and user after this: 5 s */
-    bool relaxed_durability;  /* commits do not fsync; synced every 100 ms */
-    size_t map_size;          /* initial LMDB map size; 0: default */
-    unsigned max_txn_ops;     /* txn.run op limit: 1000 */
-    uint64_t log_retention;   /* change records kept; 0: keep all */
+    bool relaxed_durability;    /* commits do not fsync; synced every 100 ms */
+    size_t map_size;            /* initial LMDB map size; 0: default */
+    unsigned max_txn_ops;       /* txn.run op limit: 1000 */
+    uint64_t log_retention;     /* change records kept; 0: keep all */
     bool quiet;
-    const char *key_file;     /* PHI key file; NULL: DIR/phi.keys */
+    const char *key_file; /* PHI key file; NULL: DIR/phi.keys */
 };
 
 struct server_stats {
@@ -54,11 +54,11 @@ struct server {
     struct writer writer;
     struct frame_limits limits;
     struct server_stats stats;
-    struct conn *conns;       /* every open connection, for shutdown */
+    struct conn *conns; /* every open connection, for shutdown */
     int64_t started_ms;
-    bool pharmacy;            /* the data directory has the pharmacy module */
-    uid_t owner_uid;          /* owner of the data directory: Unix-socket system admin */
-    int lock_fd;              /* flock on DIR/server.lock */
+    bool pharmacy;   /* the data directory has the pharmacy module */
+    uid_t owner_uid; /* owner of the data directory: Unix-socket system admin */
+    int lock_fd;     /* flock on DIR/server.lock */
     char *socket_path;
     char admin_key[ADMINKEY_HEX + 1]; /* "" when DIR/admin.key is missing */
     struct keys keys;                 /* PHI keys (keys.h): reloaded on SIGHUP and on a miss */

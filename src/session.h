@@ -14,7 +14,7 @@
 #include "method.h"
 
 #define SESSION_TOKEN_BYTES 32
-#define SESSION_TOKEN_HEX (2 * SESSION_TOKEN_BYTES)
+#define SESSION_TOKEN_HEX   (2 * SESSION_TOKEN_BYTES)
 
 /* A new random token, as hex text (NUL-terminated), and its hash. */
 void session_token_new(char hex_out[SESSION_TOKEN_HEX + 1], uint8_t hash_out[32]);

@@ -40,7 +40,8 @@ int ck_row_set_text(struct ck_row *row, ck_colmask *present, const char *name, c
     return rc;
 }
 
-void ck_row_set_uuid(struct ck_row *row, ck_colmask *present, const char *name, const uint8_t id[16])
+void ck_row_set_uuid(struct ck_row *row, ck_colmask *present, const char *name,
+                     const uint8_t id[16])
 {
     int col = ck_column_find(row->t, name, strlen(name));
     if (col < 0)
@@ -113,8 +114,8 @@ int ck_tenant_create(struct ck_ctx *c, const struct tenant_spec *spec, uint8_t t
     tc.tenant = tenant_id_out;
     return insert_user(&tc, spec->admin_email, spec->admin_password, spec->admin_password_hash,
                        spec->admin_first_name ? spec->admin_first_name : "Tenant",
-                       spec->admin_last_name ? spec->admin_last_name : "Admin", "tenant_admin", NULL,
-                       user_id_out);
+                       spec->admin_last_name ? spec->admin_last_name : "Admin", "tenant_admin",
+                       NULL, user_id_out);
 }
 
 /* ------------------------------------------------------------------ demo data */
@@ -229,7 +230,8 @@ int ck_tenant_add_demo(struct ck_ctx *c, const struct phi_keyring *kr, const cha
             ck_row_set_uuid(&ap, &ap_present, "patient_id", patient);
             ck_row_set_uuid(&ap, &ap_present, "dentist_id", dentist);
             if ((rc = ck_row_set_text(&ap, &ap_present, "appointment_date", when)) ||
-                (rc = ck_row_set_text(&ap, &ap_present, "appointment_type", a ? "cleaning" : "checkup")))
+                (rc = ck_row_set_text(&ap, &ap_present, "appointment_type",
+                                      a ? "cleaning" : "checkup")))
                 return ck_err_set(c->err, rc, "demo appointment");
             rc = insert(c, &ap, ap_present, NULL);
             if (rc)

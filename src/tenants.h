@@ -21,7 +21,8 @@ int ck_tenant_resolve(MDB_txn *txn, struct kv *kv, const char *s, size_t len, ui
 int ck_row_set_text(struct ck_row *row, ck_colmask *present, const char *name, const char *text);
 
 /* Set a UUID column. */
-void ck_row_set_uuid(struct ck_row *row, ck_colmask *present, const char *name, const uint8_t id[16]);
+void ck_row_set_uuid(struct ck_row *row, ck_colmask *present, const char *name,
+                     const uint8_t id[16]);
 
 /* Hash a password for users.password_hash (Argon2id, crypto_pwhash_str): out
  * must hold crypto_pwhash_STRBYTES. Slow by design: never on the loop thread. */
@@ -29,7 +30,7 @@ int ck_password_hash(const char *password, size_t len, char *out);
 
 struct tenant_spec {
     const char *slug;
-    const char *name;           /* NULL: the slug */
+    const char *name; /* NULL: the slug */
     const char *admin_email;
     const char *admin_password;      /* hashed here (slow: not on the loop or writer thread) */
     const char *admin_password_hash; /* or an Argon2id hash made beforehand */

@@ -37,29 +37,29 @@ struct wjob {
     struct wjob *next;
     wjob_run_fn run;
     wjob_done_fn done;
-    void *owner;          /* the connection (refcounted by its owner) */
-    void *arg;            /* job-specific data, owned by the job's creator */
+    void *owner; /* the connection (refcounted by its owner) */
+    void *arg;   /* job-specific data, owned by the job's creator */
     uint32_t msgid;
-    bool notify_only;     /* internal job without a response */
-    int status;           /* 0 or the job's error */
-    struct buf reply;     /* the complete msgpack-RPC response, built by the writer */
+    bool notify_only; /* internal job without a response */
+    int status;       /* 0 or the job's error */
+    struct buf reply; /* the complete msgpack-RPC response, built by the writer */
     /* Filled by the submitter: the request as the handler sees it. */
-    char *frame;          /* owned copy of the request bytes */
+    char *frame; /* owned copy of the request bytes */
     size_t frame_len;
     const char *params;
     uint32_t nparams;
     const char *params_end;
     const struct ck_method *method;
-    char **pw_hashes;              /* prepared password hashes (pwprep.h), owned */
+    char **pw_hashes; /* prepared password hashes (pwprep.h), owned */
     unsigned n_pw_hashes;
-    struct ck_session session;     /* the caller's session, copied */
-    bool session_changed;          /* the handler replaced the session (login/logout) */
+    struct ck_session session; /* the caller's session, copied */
+    bool session_changed;      /* the handler replaced the session (login/logout) */
     struct ck_session new_session;
 };
 
 struct writer_stats {
-    uint64_t groups;       /* group commits (one fsync each in the default durability) */
-    uint64_t jobs;         /* write requests committed or refused */
+    uint64_t groups; /* group commits (one fsync each in the default durability) */
+    uint64_t jobs;   /* write requests committed or refused */
     uint64_t max_group;
     uint64_t map_grows;
     uint64_t commit_errors;
@@ -69,19 +69,19 @@ struct writer {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    struct wjob *head, *tail;     /* queued */
+    struct wjob *head, *tail;           /* queued */
     struct wjob *done_head, *done_tail; /* finished, for the loop */
     uv_async_t async;
     bool stop;
     bool running;
     unsigned max_group;
-    bool relaxed;                 /* fsync off the commit path, every sync_interval_ms */
+    bool relaxed; /* fsync off the commit path, every sync_interval_ms */
     int64_t sync_interval_ms;
     uint64_t log_retention;
     struct kv *kv;
     struct server *srv;
-    struct writer_stats stats;    /* guarded by lock */
-    uint64_t queued;              /* guarded by lock */
+    struct writer_stats stats; /* guarded by lock */
+    uint64_t queued;           /* guarded by lock */
 };
 
 /* Start the thread. -CK_EINTERNAL on failure. */

@@ -5,7 +5,7 @@
 
 /* The audited table and its trail, by name (the DDL's). */
 #define AUDITED "payments"
-#define TRAIL "payment_audit_log"
+#define TRAIL   "payment_audit_log"
 
 static int col(const struct ck_table *t, const char *name)
 {
@@ -53,8 +53,8 @@ int ck_audit_write(struct ck_ctx *c, const struct ck_row *old_row, const struct 
 
     const char *before = old_row ? status_of(old_row) : NULL;
     const char *after = new_row ? status_of(new_row) : NULL;
-    const char *action = !old_row ? "created"
-                         : !new_row ? "deleted"
+    const char *action = !old_row                                     ? "created"
+                         : !new_row                                   ? "deleted"
                          : (before && after && strcmp(before, after)) ? "status_changed"
                                                                       : "updated";
     /* action is an ENUM: stored as its ordinal, like every ENUM value. */

@@ -37,11 +37,11 @@ enum ck_type {
 
 /* What an omitted column gets on insert. */
 enum ck_default {
-    CK_DEF_NONE = 0,     /* no default: NOT NULL columns must be given       */
-    CK_DEF_NULL,         /* DEFAULT NULL (or nullable without DEFAULT)        */
-    CK_DEF_LITERAL,      /* DEFAULT 'text' / 0 / 0.00: see default_literal  */
-    CK_DEF_NOW,          /* DEFAULT CURRENT_TIMESTAMP[(3)]                    */
-    CK_DEF_UUID,         /* DEFAULT (UUID()): the server's UUIDv7            */
+    CK_DEF_NONE = 0, /* no default: NOT NULL columns must be given       */
+    CK_DEF_NULL,     /* DEFAULT NULL (or nullable without DEFAULT)        */
+    CK_DEF_LITERAL,  /* DEFAULT 'text' / 0 / 0.00: see default_literal  */
+    CK_DEF_NOW,      /* DEFAULT CURRENT_TIMESTAMP[(3)]                    */
+    CK_DEF_UUID,     /* DEFAULT (UUID()): the server's UUIDv7            */
 };
 
 enum ck_on_delete {
@@ -65,32 +65,33 @@ enum ck_group {
 
 struct ck_column {
     const char *name;
-    const char *sql_type;        /* as the DDL spells it: "VARCHAR(36)", "DECIMAL(10,2)" */
-    uint8_t type;                /* enum ck_type */
+    const char *sql_type; /* as the DDL spells it: "VARCHAR(36)", "DECIMAL(10,2)" */
+    uint8_t type;         /* enum ck_type */
     bool nullable;
-    uint8_t default_kind;        /* enum ck_default */
-    bool on_update_now;          /* ON UPDATE CURRENT_TIMESTAMP */
-    uint32_t length;             /* VARCHAR/CHAR: characters; TEXT: 65535 bytes; VARBINARY: bytes */
-    uint8_t precision;           /* DECIMAL p; TIMESTAMP fsp (0 or 3) */
-    uint8_t scale;               /* DECIMAL s */
-    int64_t min, max;            /* CK_T_INT range (from the SQL type and UNSIGNED) */
-    uint8_t n_enum;              /* CK_T_ENUM: number of values */
+    uint8_t default_kind; /* enum ck_default */
+    bool on_update_now;   /* ON UPDATE CURRENT_TIMESTAMP */
+    uint32_t length;      /* VARCHAR/CHAR: characters; TEXT: 65535 bytes; VARBINARY: bytes */
+    uint8_t precision;    /* DECIMAL p; TIMESTAMP fsp (0 or 3) */
+    uint8_t scale;        /* DECIMAL s */
+    int64_t min, max;     /* CK_T_INT range (from the SQL type and UNSIGNED) */
+    uint8_t n_enum;       /* CK_T_ENUM: number of values */
     const char *const *enum_values; /* CK_T_ENUM: values in DDL order (ordinal = index + 1) */
-    const char *default_literal; /* CK_DEF_LITERAL: the literal as text, unquoted ("0.00", "trial") */
-    int16_t fk;                  /* index into the table's fks[] when this column is an FK, else -1 */
-    const char *comment;         /* the DDL's COMMENT, or NULL */
+    const char
+        *default_literal; /* CK_DEF_LITERAL: the literal as text, unquoted ("0.00", "trial") */
+    int16_t fk;           /* index into the table's fks[] when this column is an FK, else -1 */
+    const char *comment;  /* the DDL's COMMENT, or NULL */
 };
 
 struct ck_fk {
-    const char *name;            /* constraint name, "fk_appointments_patient" */
-    uint16_t column;             /* column index in the child (owning) table */
-    uint16_t parent_table;       /* table index in the catalog */
-    uint16_t parent_column;      /* always the parent's id column here */
-    uint8_t on_delete;           /* enum ck_on_delete */
-    int16_t index;               /* index of the child table's indexes[] that serves
-                                    "children with this FK value" (its first column
-                                    after tenant_id is the FK column), or -1 for the
-                                    tenant_id FK, whose children are the whole tenant key space */
+    const char *name;       /* constraint name, "fk_appointments_patient" */
+    uint16_t column;        /* column index in the child (owning) table */
+    uint16_t parent_table;  /* table index in the catalog */
+    uint16_t parent_column; /* always the parent's id column here */
+    uint8_t on_delete;      /* enum ck_on_delete */
+    int16_t index;          /* index of the child table's indexes[] that serves
+                               "children with this FK value" (its first column
+                               after tenant_id is the FK column), or -1 for the
+                               tenant_id FK, whose children are the whole tenant key space */
 };
 
 /* A secondary index: every UNIQUE KEY and KEY of the DDL (the PRIMARY KEY is the
@@ -98,8 +99,8 @@ struct ck_fk {
  * of every entry (docs/storage.md) and are listed here as in the DDL. */
 #define CK_INDEX_MAX_COLS 6
 struct ck_index {
-    const char *name;            /* "idx_appointments_tenant_patient_date" */
-    uint16_t id;                 /* catalog-wide index id, stored in every index key */
+    const char *name; /* "idx_appointments_tenant_patient_date" */
+    uint16_t id;      /* catalog-wide index id, stored in every index key */
     bool unique;
     uint8_t ncols;
     uint16_t cols[CK_INDEX_MAX_COLS]; /* column indexes, DDL order */
@@ -107,41 +108,47 @@ struct ck_index {
 
 /* CHECK constraints are held as data: a small postfix program over the row. */
 enum ck_check_opcode {
-    CK_OP_COL = 1,    /* push column value (col)                                  */
-    CK_OP_NUM,        /* push number num * 10^-scale                              */
-    CK_OP_EQ, CK_OP_NE, CK_OP_LT, CK_OP_LE, CK_OP_GT, CK_OP_GE, /* pop b, a; push a op b */
-    CK_OP_BETWEEN,    /* pop hi, lo, a; push lo <= a AND a <= hi                  */
-    CK_OP_IS_NULL,    /* pop a; push a IS NULL                                    */
+    CK_OP_COL = 1, /* push column value (col)                                  */
+    CK_OP_NUM,     /* push number num * 10^-scale                              */
+    CK_OP_EQ,
+    CK_OP_NE,
+    CK_OP_LT,
+    CK_OP_LE,
+    CK_OP_GT,
+    CK_OP_GE,      /* pop b, a; push a op b */
+    CK_OP_BETWEEN, /* pop hi, lo, a; push lo <= a AND a <= hi                  */
+    CK_OP_IS_NULL, /* pop a; push a IS NULL                                    */
     CK_OP_IS_NOT_NULL,
-    CK_OP_AND, CK_OP_OR, /* pop b, a; push a op b, SQL three-valued logic         */
+    CK_OP_AND,
+    CK_OP_OR, /* pop b, a; push a op b, SQL three-valued logic         */
     CK_OP_NOT,
 };
 
 struct ck_check_op {
-    uint8_t op;                  /* enum ck_check_opcode */
-    uint8_t scale;               /* CK_OP_NUM */
-    uint16_t col;                /* CK_OP_COL */
-    int64_t num;                 /* CK_OP_NUM */
+    uint8_t op;    /* enum ck_check_opcode */
+    uint8_t scale; /* CK_OP_NUM */
+    uint16_t col;  /* CK_OP_COL */
+    int64_t num;   /* CK_OP_NUM */
 };
 
 struct ck_check {
-    const char *name;            /* "chk_payments_amounts" */
-    const char *expression;      /* as the DDL spells it, whitespace collapsed */
+    const char *name;       /* "chk_payments_amounts" */
+    const char *expression; /* as the DDL spells it, whitespace collapsed */
     uint16_t nops;
     const struct ck_check_op *ops;
 };
 
 /* A foreign key that points at a table, seen from the parent: used by ON DELETE. */
 struct ck_ref {
-    uint16_t table;              /* child table index */
-    uint16_t fk;                 /* index into the child's fks[] */
+    uint16_t table; /* child table index */
+    uint16_t fk;    /* index into the child's fks[] */
 };
 
 struct ck_table {
     const char *name;
-    uint8_t id;                  /* 1..255, stored in every row key; catalog index + 1 */
-    uint8_t group;               /* enum ck_group */
-    bool optional;               /* part of the optional pharmacy module */
+    uint8_t id;    /* 1..255, stored in every row key; catalog index + 1 */
+    uint8_t group; /* enum ck_group */
+    bool optional; /* part of the optional pharmacy module */
     const char *comment;
 
     uint16_t ncols;
@@ -152,12 +159,12 @@ struct ck_table {
     const struct ck_index *indexes;
     uint16_t nchecks;
     const struct ck_check *checks;
-    uint16_t nrefs;              /* FKs of other (or this) tables pointing here */
+    uint16_t nrefs; /* FKs of other (or this) tables pointing here */
     const struct ck_ref *refs;
 
     /* Column indexes of the columns the server maintains, or -1. */
     int16_t col_id;
-    int16_t col_tenant;          /* -1 for the global tables tenants, performance_metrics */
+    int16_t col_tenant; /* -1 for the global tables tenants, performance_metrics */
     int16_t col_clinic;
     int16_t col_created_at, col_updated_at, col_deleted_at;
     int16_t col_created_by, col_updated_by;
@@ -165,8 +172,8 @@ struct ck_table {
 
 struct ck_catalog {
     uint16_t ntables;
-    const struct ck_table *tables;  /* in DDL (FK load) order */
-    const char *schema_version;     /* BLAKE2b-derived hex digest of the DDL files */
+    const struct ck_table *tables; /* in DDL (FK load) order */
+    const char *schema_version;    /* BLAKE2b-derived hex digest of the DDL files */
     /* Totals as MariaDB's information_schema counts them (schema/README.md). */
     uint32_t ncolumns, nfks, nunique, nindexes_with_pk, nchecks;
 };
@@ -200,6 +207,9 @@ const char *ck_on_delete_name(unsigned rule);
 int ck_table_clinic_col(const struct ck_table *t);
 
 /* Index of a table in ck_catalog.tables (its id - 1). */
-static inline unsigned ck_table_index(const struct ck_table *t) { return (unsigned)t->id - 1u; }
+static inline unsigned ck_table_index(const struct ck_table *t)
+{
+    return (unsigned)t->id - 1u;
+}
 
 #endif

@@ -46,7 +46,7 @@ struct ck_change {
     const uint8_t *id;     /* 16 bytes */
     const char *row;       /* stored row, or NULL */
     size_t rowlen;
-    const uint8_t *by;     /* 16 bytes, or NULL */
+    const uint8_t *by; /* 16 bytes, or NULL */
     int64_t at_ms;
 };
 

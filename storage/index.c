@@ -121,7 +121,8 @@ static int unique_check(MDB_txn *txn, struct kv *kv, const struct buf *key, size
     MDB_val k = {cols_len, key->data}, v;
     rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     int out = 0;
-    while (rc == 0 && k.mv_size == cols_len + KV_ID_LEN && memcmp(k.mv_data, key->data, cols_len) == 0) {
+    while (rc == 0 && k.mv_size == cols_len + KV_ID_LEN &&
+           memcmp(k.mv_data, key->data, cols_len) == 0) {
         if (memcmp((char *)k.mv_data + cols_len, key->data + cols_len, KV_ID_LEN) != 0) {
             out = unique_violation(err, t, ix);
             break;
@@ -252,7 +253,8 @@ int ck_index_find_unique(MDB_txn *txn, struct kv *kv, const uint8_t tenant[16],
     if (rc == 0) {
         MDB_val k = {key.len, key.data}, v;
         int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-        if (mrc == 0 && k.mv_size == key.len + KV_ID_LEN && memcmp(k.mv_data, key.data, key.len) == 0)
+        if (mrc == 0 && k.mv_size == key.len + KV_ID_LEN &&
+            memcmp(k.mv_data, key.data, key.len) == 0)
             memcpy(id_out, (const char *)k.mv_data + key.len, KV_ID_LEN);
         else
             rc = mrc && mrc != MDB_NOTFOUND ? kv_error(mrc) : -CK_ENOTFOUND;

@@ -61,7 +61,8 @@ int ck_index_find_unique(MDB_txn *txn, struct kv *kv, const uint8_t tenant[16],
                          const struct ck_val *vals, uint8_t id_out[16]);
 
 /* The tenant prefix of a table's rows and index entries. */
-static inline const uint8_t *ck_row_tenant(const struct ck_table *t, const uint8_t session_tenant[16])
+static inline const uint8_t *ck_row_tenant(const struct ck_table *t,
+                                           const uint8_t session_tenant[16])
 {
     return t->col_tenant < 0 ? kv_system_tenant : session_tenant;
 }

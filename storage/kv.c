@@ -9,7 +9,7 @@
 
 const uint8_t kv_system_tenant[16] = {0};
 
-#define KV_DEFAULT_MAP (256ull << 20)
+#define KV_DEFAULT_MAP     (256ull << 20)
 #define KV_DEFAULT_MAX_MAP (1ull << 40)
 #define KV_DEFAULT_READERS 512
 
@@ -43,7 +43,7 @@ static int open_dbis(struct kv *kv, bool create, struct ck_err *err)
         const char *name;
         MDB_dbi *dbi;
     } dbs[] = {
-        {"rows", &kv->rows}, {"idx", &kv->idx}, {"log", &kv->log},
+        {"rows", &kv->rows}, {"idx", &kv->idx},   {"log", &kv->log},
         {"meta", &kv->meta}, {"sess", &kv->sess},
     };
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
@@ -89,9 +89,9 @@ int kv_open(struct kv *kv, const char *dir, bool create, const struct kv_options
             int e = errno;
             free(kv->dir);
             if (e == ENOENT)
-                return ck_err_set(err, -CK_ENOTFOUND,
-                                  "no clinickv data directory at %s (create one with clinickv init)",
-                                  dir);
+                return ck_err_set(
+                    err, -CK_ENOTFOUND,
+                    "no clinickv data directory at %s (create one with clinickv init)", dir);
             return ck_err_set(err, -CK_EIO, "cannot access %s: %s", path, strerror(e));
         }
         if (mkdir(path, 0700) != 0) {

@@ -28,16 +28,16 @@
 
 #include "ckerr.h"
 
-#define KV_TENANT_LEN 16
-#define KV_ID_LEN 16
+#define KV_TENANT_LEN  16
+#define KV_ID_LEN      16
 #define KV_ROW_KEY_LEN (KV_TENANT_LEN + 1 + KV_ID_LEN)
 
 struct kv_options {
-    size_t map_size;     /* initial map size in bytes (0: 256 MiB) */
-    size_t max_map_size; /* growth stops here (0: 1 TiB) */
-    unsigned max_readers;/* concurrent read transactions (0: 512) */
-    bool read_only;      /* open without write access (dump beside a server) */
-    bool no_sync;        /* relaxed durability: commits do not fsync (kv_sync does) */
+    size_t map_size;      /* initial map size in bytes (0: 256 MiB) */
+    size_t max_map_size;  /* growth stops here (0: 1 TiB) */
+    unsigned max_readers; /* concurrent read transactions (0: 512) */
+    bool read_only;       /* open without write access (dump beside a server) */
+    bool no_sync;         /* relaxed durability: commits do not fsync (kv_sync does) */
 };
 
 struct kv {
@@ -48,7 +48,7 @@ struct kv {
     size_t max_map_size;
     bool read_only;
     bool no_sync;
-    char *dir;           /* the data directory (not the db/ subdirectory) */
+    char *dir; /* the data directory (not the db/ subdirectory) */
 };
 
 /*
@@ -100,8 +100,8 @@ int kv_meta_get(struct kv *kv, MDB_txn *txn, const char *name, MDB_val *val_out)
 int kv_meta_put(struct kv *kv, MDB_txn *txn, const char *name, const void *val, size_t len);
 
 /* Row keys. */
-static inline void kv_row_key(uint8_t key[KV_ROW_KEY_LEN], const uint8_t tenant[16], unsigned table_id,
-                              const uint8_t id[16])
+static inline void kv_row_key(uint8_t key[KV_ROW_KEY_LEN], const uint8_t tenant[16],
+                              unsigned table_id, const uint8_t id[16])
 {
     for (int i = 0; i < 16; i++)
         key[i] = tenant[i];

@@ -119,7 +119,8 @@ static int for_each_child(struct ck_ctx *c, const struct ck_table *child, const 
         goto out_free;
     MDB_val k = {prefix.len, prefix.data}, val;
     int mrc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE);
-    while (mrc == 0 && k.mv_size >= prefix.len + 16 && memcmp(k.mv_data, prefix.data, prefix.len) == 0) {
+    while (mrc == 0 && k.mv_size >= prefix.len + 16 &&
+           memcmp(k.mv_data, prefix.data, prefix.len) == 0) {
         uint8_t id[16];
         memcpy(id, (const char *)k.mv_data + k.mv_size - 16, 16);
         rc = fn(arg, id);
@@ -138,8 +139,8 @@ out_free:
 struct visit {
     struct rowset *set;
     unsigned child_table;
-    uint64_t count;         /* RESTRICT: surviving children */
-    struct rowset *nulls;   /* SET NULL: (child, id) to clear ... */
+    uint64_t count;       /* RESTRICT: surviving children */
+    struct rowset *nulls; /* SET NULL: (child, id) to clear ... */
     struct ck_delete_result *res;
 };
 
@@ -385,8 +386,10 @@ int ck_delete_hard(struct ck_ctx *c, const struct ck_table *t, const uint8_t id[
                 }
                 blocked_count += v.count;
             } else if (fk->on_delete == CK_FK_SET_NULL && !blocked) {
-                struct null_visit v = {.set = &set, .list = &nulls,
-                                       .child_table = pt->refs[k].table, .col = fk->column};
+                struct null_visit v = {.set = &set,
+                                       .list = &nulls,
+                                       .child_table = pt->refs[k].table,
+                                       .col = fk->column};
                 rc = for_each_child(c, ct, fk, r.id, add_null, &v);
             }
         }

@@ -23,9 +23,9 @@
 #include "rows.h"
 
 struct ck_delete_result {
-    uint64_t deleted;               /* the target row: 1 */
-    uint64_t cascaded[256];         /* rows removed by CASCADE, per table index */
-    uint64_t set_null[256];         /* rows whose FK column(s) were cleared, per table index */
+    uint64_t deleted;       /* the target row: 1 */
+    uint64_t cascaded[256]; /* rows removed by CASCADE, per table index */
+    uint64_t set_null[256]; /* rows whose FK column(s) were cleared, per table index */
 };
 
 /*

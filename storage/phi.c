@@ -46,8 +46,8 @@ int phi_keyring_load(struct phi_keyring *kr, const char *path, struct ck_err *er
     struct stat st;
     if (fstat(fd, &st) != 0 || (st.st_mode & 077)) {
         close(fd);
-        return ck_err_set(err, -CK_EFORBIDDEN,
-                          "%s must be readable by its owner only (chmod 600)", path);
+        return ck_err_set(err, -CK_EFORBIDDEN, "%s must be readable by its owner only (chmod 600)",
+                          path);
     }
     FILE *f = fdopen(fd, "r");
     if (!f) {
@@ -103,8 +103,9 @@ static int keyring_write(const char *path, const struct phi_keyring *kr, struct 
         return ck_err_set(err, -CK_EIO, "cannot write %s: %s", tmp, strerror(errno));
     struct buf b = BUF_INIT;
     char hex[65];
-    buf_printf(&b, "# clinickv PHI keys. The last key is the active one. Keep a copy of this\n"
-                   "# file apart from the database and its dumps: without it PHI cannot be read.\n");
+    buf_printf(&b,
+               "# clinickv PHI keys. The last key is the active one. Keep a copy of this\n"
+               "# file apart from the database and its dumps: without it PHI cannot be read.\n");
     for (unsigned i = 0; i < kr->nkeys; i++) {
         sodium_bin2hex(hex, sizeof hex, kr->keys[i].key, 32);
         buf_printf(&b, "key %s %s\n", kr->keys[i].id, hex);
@@ -265,9 +266,8 @@ int phi_open(const struct phi_key *k, const uint8_t tenant[16], const struct ck_
         return -CK_ENOMEM;
     derive(k->key, "phi-seal", tenant, key);
     unsigned long long mlen;
-    int rc = crypto_aead_xchacha20poly1305_ietf_decrypt((uint8_t *)out->data + out->len, &mlen,
-                                                        NULL, p + 25, len - 25, ad, adlen, p + 1,
-                                                        key);
+    int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+        (uint8_t *)out->data + out->len, &mlen, NULL, p + 25, len - 25, ad, adlen, p + 1, key);
     sodium_memzero(key, sizeof key);
     if (rc != 0)
         return -CK_EINVAL;
@@ -479,8 +479,8 @@ static int reseal_failed(struct ck_err *err, const struct ck_table *t, const uin
 }
 
 int phi_reseal_row(struct ck_row *r, const uint8_t tenant[16], const struct phi_keyring *from,
-                   const struct phi_key *to, const struct phi_keyring *blind,
-                   struct phi_reseal *rs, uint64_t *changed, struct ck_err *err)
+                   const struct phi_key *to, const struct phi_keyring *blind, struct phi_reseal *rs,
+                   uint64_t *changed, struct ck_err *err)
 {
     const struct ck_table *t = r->t;
     const uint8_t *id = r->v[t->col_id].uuid;

@@ -41,10 +41,10 @@
 #include "catalog.h"
 #include "ckerr.h"
 
-#define PHI_MAX_KEYS 64
+#define PHI_MAX_KEYS   64
 #define PHI_KEY_ID_MAX 16
-#define PHI_VERSION 1
-#define PHI_OVERHEAD (1 + 24 + 16)
+#define PHI_VERSION    1
+#define PHI_OVERHEAD   (1 + 24 + 16)
 
 struct phi_key {
     char id[PHI_KEY_ID_MAX]; /* "k1" */
@@ -53,7 +53,7 @@ struct phi_key {
 
 struct phi_keyring {
     struct phi_key keys[PHI_MAX_KEYS];
-    unsigned nkeys;          /* keys[nkeys - 1] is the active key */
+    unsigned nkeys; /* keys[nkeys - 1] is the active key */
     uint8_t blind[32];
     bool loaded;
 };
@@ -136,8 +136,8 @@ struct phi_reseal {
  * names no key, a key `from` lacks, or does not open.
  */
 int phi_reseal_row(struct ck_row *r, const uint8_t tenant[16], const struct phi_keyring *from,
-                   const struct phi_key *to, const struct phi_keyring *blind,
-                   struct phi_reseal *rs, uint64_t *changed, struct ck_err *err);
+                   const struct phi_key *to, const struct phi_keyring *blind, struct phi_reseal *rs,
+                   uint64_t *changed, struct ck_err *err);
 
 /* Wipe and free the scratch of phi_reseal_row. */
 void phi_reseal_free(struct phi_reseal *rs);

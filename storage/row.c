@@ -26,10 +26,23 @@ int ck_row_decode(const struct ck_table *t, const void *data, size_t len, struct
             return -CK_EINTERNAL;
         switch (o.type) {
         case MP_NIL: v->kind = CK_V_NULL; break;
-        case MP_BOOL: v->kind = CK_V_INT; v->i = o.v.b; break;
-        case MP_UINT: v->kind = CK_V_INT; v->i = (int64_t)o.v.u; break;
-        case MP_INT: v->kind = CK_V_INT; v->i = o.v.i; break;
-        case MP_STR: v->kind = CK_V_STR; v->p = o.v.str.ptr; v->len = o.v.str.len; break;
+        case MP_BOOL:
+            v->kind = CK_V_INT;
+            v->i = o.v.b;
+            break;
+        case MP_UINT:
+            v->kind = CK_V_INT;
+            v->i = (int64_t)o.v.u;
+            break;
+        case MP_INT:
+            v->kind = CK_V_INT;
+            v->i = o.v.i;
+            break;
+        case MP_STR:
+            v->kind = CK_V_STR;
+            v->p = o.v.str.ptr;
+            v->len = o.v.str.len;
+            break;
         case MP_BIN:
             if (t->cols[i].type == CK_T_UUID) {
                 if (o.v.str.len != 16)
@@ -355,7 +368,8 @@ int ck_val_from_wire(const struct ck_table *t, unsigned col, const char **pp, co
     switch (c->type) {
     case CK_T_INT:
         if (!mp_obj_int64(&o, &i64))
-            return bad_value(err, t, c, o.type == MP_UINT ? "integer out of range" : "expected an integer");
+            return bad_value(err, t, c,
+                             o.type == MP_UINT ? "integer out of range" : "expected an integer");
         if (i64 < c->min || i64 > c->max)
             return bad_value(err, t, c, "integer out of range");
         out->kind = CK_V_INT;

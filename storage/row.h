@@ -22,7 +22,7 @@
 #include "ckerr.h"
 #include "mp.h"
 
-#define CK_MAX_COLS 64
+#define CK_MAX_COLS   64
 #define CK_ROW_FORMAT 1 /* stored row format version, recorded in meta */
 
 enum ck_vkind {

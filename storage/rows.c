@@ -68,8 +68,8 @@ static void set_int(struct ck_val *v, int64_t i)
     v->i = i;
 }
 
-static int put_row(struct ck_ctx *c, const struct ck_row *r, const uint8_t *tenant, unsigned mdb_flags,
-                   struct buf *stored)
+static int put_row(struct ck_ctx *c, const struct ck_row *r, const uint8_t *tenant,
+                   unsigned mdb_flags, struct buf *stored)
 {
     const struct ck_table *t = r->t;
     buf_reset(stored);
@@ -91,7 +91,8 @@ static int put_row(struct ck_ctx *c, const struct ck_row *r, const uint8_t *tena
     return kv_error(rc);
 }
 
-static int log_change(struct ck_ctx *c, unsigned op, const struct ck_row *r, const struct buf *stored)
+static int log_change(struct ck_ctx *c, unsigned op, const struct ck_row *r,
+                      const struct buf *stored)
 {
     if (!c->log || (c->flags & CK_W_NO_LOG))
         return 0;
@@ -221,8 +222,8 @@ static int get_for_write(struct ck_ctx *c, const struct ck_table *t, const uint8
 static int check_immutable(struct ck_ctx *c, const struct ck_table *t, const struct ck_row *old_row,
                            const struct ck_row *new_row, ck_colmask given)
 {
-    if ((given & CK_COL(t->col_id)) && !ck_val_eq(&t->cols[t->col_id], &old_row->v[t->col_id],
-                                                  &new_row->v[t->col_id])) {
+    if ((given & CK_COL(t->col_id)) &&
+        !ck_val_eq(&t->cols[t->col_id], &old_row->v[t->col_id], &new_row->v[t->col_id])) {
         ck_err_set(c->err, -CK_EINVAL, "%s.id cannot change", t->name);
         ck_err_detail_str(c->err, "table", t->name);
         ck_err_detail_str(c->err, "column", "id");

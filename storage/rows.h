@@ -19,9 +19,10 @@
 #include "validate.h"
 
 /* Write flags. */
-#define CK_W_KEEP_META 0x1 /* keep the given created_at/updated_at/created_by/updated_by (restore) */
-#define CK_W_NO_LOG 0x2    /* do not append to the change log (bulk restore writes its own) */
-#define CK_W_NO_AUDIT 0x4  /* no payment_audit_log rows: a replay (restore) carries its own */
+#define CK_W_KEEP_META \
+    0x1                   /* keep the given created_at/updated_at/created_by/updated_by (restore) */
+#define CK_W_NO_LOG   0x2 /* do not append to the change log (bulk restore writes its own) */
+#define CK_W_NO_AUDIT 0x4 /* no payment_audit_log rows: a replay (restore) carries its own */
 
 struct ck_ctx {
     struct kv *kv;
@@ -30,8 +31,9 @@ struct ck_ctx {
     const uint8_t *user;   /* 16 bytes: the acting user, or NULL (system) */
     int64_t now_ms;
     unsigned flags;
-    struct ck_log *log;    /* NULL: no change log (read-only contexts) */
-    const uint8_t *clinic; /* 16 bytes: a clinic-scoped writer's clinic (FK parents must be in it), or NULL */
+    struct ck_log *log; /* NULL: no change log (read-only contexts) */
+    const uint8_t
+        *clinic; /* 16 bytes: a clinic-scoped writer's clinic (FK parents must be in it), or NULL */
     struct ck_err *err;
 };
 

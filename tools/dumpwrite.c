@@ -406,7 +406,6 @@ int dump_writer_row(struct dump_writer *w, const struct ck_table *t, const uint8
     return put_json_line(w);
 }
 
-
 int dump_writer_change(struct dump_writer *w, const struct ck_change *ch)
 {
     const struct ck_table *t = ck_table_by_id(ch->table_id);

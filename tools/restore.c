@@ -369,8 +369,10 @@ static int restore_new_dir(struct rs *s)
     struct datadir_stage st;
     int rc = datadir_stage_begin(&st, s->o->dir, "restore", s->err);
     if (rc == -CK_EINVAL && strstr(s->err->message, "already holds"))
-        ck_err_set(s->err, rc, "%s already holds a data directory: restore into a new directory, "
-                   "or one tenant into it with --tenant SLUG", s->o->dir);
+        ck_err_set(s->err, rc,
+                   "%s already holds a data directory: restore into a new directory, "
+                   "or one tenant into it with --tenant SLUG",
+                   s->o->dir);
     if (rc)
         return rc;
     const char *tmp = st.tmp;

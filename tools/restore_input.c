@@ -26,7 +26,6 @@ bool rs_names_tenant(const char *text, const uint8_t id[16], const char *slug, s
     return slug && ck_collate_eq(text, strlen(text), slug, slug_len);
 }
 
-
 int rs_open_inputs(struct rs *s)
 {
     bool stdin_used = false;
@@ -80,7 +79,6 @@ void rs_close_inputs(struct rs *s)
             close(s->in[i].fd);
     }
 }
-
 
 /* Read dump i from its start, handing each row or change to fn; 0 only when the
  * whole dump has verified. checksum_only: a pass that proves the file intact and
@@ -175,10 +173,10 @@ int rs_check_chain(struct rs *s)
             return ck_err_set(s->err, -CK_EINVAL, "%s and %s come from different data directories",
                               s->in[0].name, in->name);
         if (in->hdr.has_tenant &&
-            (h0->has_tenant
-                 ? memcmp(in->hdr.tenant, h0->tenant, 16) != 0
-                 : !(s->o->tenant && rs_names_tenant(s->o->tenant, in->hdr.tenant, in->hdr.tenant_slug,
-                                                  strlen(in->hdr.tenant_slug)))))
+            (h0->has_tenant ? memcmp(in->hdr.tenant, h0->tenant, 16) != 0
+                            : !(s->o->tenant &&
+                                rs_names_tenant(s->o->tenant, in->hdr.tenant, in->hdr.tenant_slug,
+                                                strlen(in->hdr.tenant_slug)))))
             return ck_err_set(s->err, -CK_EINVAL,
                               "%s holds only tenant %s, which the dumps before it do not restore",
                               in->name, in->hdr.tenant_slug);
@@ -242,4 +240,3 @@ int rs_tenant_not_found(struct rs *s)
 {
     return ck_err_set(s->err, -CK_ENOTFOUND, "%s holds no tenant %s", s->in[0].name, s->o->tenant);
 }
-
