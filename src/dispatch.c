@@ -195,7 +195,9 @@ int dispatch_frame(struct conn *c, const char *frame, size_t len)
         send_error_code(c, msg.msgid, -CK_EFORBIDDEN, "system administrators only");
         return DISPATCH_OK;
     }
-    if (m->flags & M_WRITE) {
+    if (c->srv->stopping && (m->flags & (M_WRITE | M_ASYNC))) {
+        send_error_code(c, msg.msgid, -CK_EBUSY, "server shutting down");
+    } else if (m->flags & M_WRITE) {
         submit_write(c, m, frame, len, msg.msgid);
     } else if (m->flags & M_ASYNC) {
         struct ck_call call;

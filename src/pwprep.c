@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "pwprep.h"
+#include "rpc.h"
 #include "server.h"
 #include "tenants.h"
 
@@ -106,12 +107,20 @@ static void hashed(uv_work_t *w, int status)
     struct conn *c = pp->c;
     struct wjob *job = pp->job;
     free(pp);
-    if (status != 0) {
-        /* Hashing was cancelled (shutdown): the job still runs, and fails cleanly
-         * for lack of a prepared hash. */
-        pwprep_free(job);
-    }
     c->async_pending--;
+    if (status != 0 || c->srv->stopping) {
+        /* Cancelled, or the writer has stopped (shutdown): answer busy, write nothing. */
+        struct ck_err err = CK_ERR_INIT;
+        ck_err_set(&err, -CK_EBUSY, "server shutting down");
+        buf_reset(&job->reply);
+        msgpack_packer pk;
+        mp_packer_init(&pk, &job->reply);
+        rpc_pack_error(&pk, job->msgid, &err);
+        ck_err_free(&err);
+        job->status = -CK_EBUSY;
+        job->done(job);
+        return;
+    }
     writer_submit(&c->srv->writer, job);
     if (!c->closing)
         conn_process(c); /* requests that waited for this one may go on */

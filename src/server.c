@@ -41,9 +41,11 @@ static void begin_shutdown(struct server *srv)
         uv_close((uv_handle_t *)&srv->tcp, NULL);
     if (srv->pipe_open)
         uv_close((uv_handle_t *)&srv->pipe, NULL);
-    uv_close((uv_handle_t *)&srv->sigint, NULL);
-    uv_close((uv_handle_t *)&srv->sigterm, NULL);
-    uv_close((uv_handle_t *)&srv->sighup, NULL);
+    /* The signal handlers stay (a second SIGTERM during shutdown must not kill the
+     * process half-way) but no longer keep the loop alive; closed when it ends. */
+    uv_unref((uv_handle_t *)&srv->sigint);
+    uv_unref((uv_handle_t *)&srv->sigterm);
+    uv_unref((uv_handle_t *)&srv->sighup);
     /* Finish the writes already queued: their clients get their answers. */
     writer_stop(&srv->writer);
     for (struct conn *c = srv->conns; c; c = c->next) {
@@ -57,6 +59,7 @@ static void begin_shutdown(struct server *srv)
             continue;
         }
         req->data = c;
+        uv_read_stop(&c->h.stream);
         c->reading = false;
     }
 }
@@ -215,12 +218,14 @@ int server_run(const struct server_options *opt)
     status = 0;
 
 out_close_loop:
-    if (!srv->stopping) {
-        /* Startup failed after the loop was made: close what was opened. */
+    if (!srv->stopping) /* startup failed after the loop was made */
         writer_stop(&srv->writer);
-        uv_walk(&srv->loop, walk_close, NULL);
-    }
+    /* Close what is left (the signal handlers; after a failed startup, everything). */
+    uv_walk(&srv->loop, walk_close, NULL);
     uv_run(&srv->loop, UV_RUN_DEFAULT);
+    /* Shutting down already: another SIGTERM must not cut the last syncs short. */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
     uv_loop_close(&srv->loop);
     if (srv->socket_path) {
         unlink(srv->socket_path);

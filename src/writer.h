@@ -87,7 +87,7 @@ struct writer {
 /* Start the thread. -CK_EINTERNAL on failure. */
 int writer_start(struct writer *w, struct server *srv, struct kv *kv, uv_loop_t *loop);
 
-/* Queue a job (any thread). Jobs queued after writer_stop() finish with -CK_EBUSY. */
+/* Queue a job (any thread). Not after writer_stop(): callers check srv->stopping. */
 void writer_submit(struct writer *w, struct wjob *job);
 
 /* Finish queued jobs, stop the thread and close the async handle. */
