@@ -8,6 +8,7 @@
 #include "dispatch.h"
 #include "rpc.h"
 #include "server.h"
+#include "session.h"
 #include "timeval.h"
 #include "writer.h"
 
@@ -110,6 +111,35 @@ static int prune_log(struct writer *w, MDB_txn *txn)
     return ck_log_prune(txn, w->kv, last - w->log_retention + 1, 1000, &deleted);
 }
 
+/* Expired sessions are removed in the background, a bounded number a minute. */
+#define SESSION_PRUNE_EVERY_MS 60000
+#define SESSION_PRUNE_MAX      1000
+
+static int prune_sessions(struct writer *w, MDB_txn *txn, int64_t now)
+{
+    if (now - w->last_session_prune_ms < SESSION_PRUNE_EVERY_MS)
+        return 0;
+    w->last_session_prune_ms = now;
+    return session_prune(txn, w->kv, now, SESSION_PRUNE_MAX);
+}
+
+/* Log retention and session expiry, in a nested transaction of the group: a
+ * failure there costs the housekeeping, never the group's writes. */
+static int housekeeping(struct writer *w, MDB_txn *parent, int64_t now)
+{
+    MDB_txn *txn;
+    if (mdb_txn_begin(w->kv->env, parent, 0, &txn) != 0)
+        return 0;
+    int rc = prune_log(w, txn);
+    if (rc == 0)
+        rc = prune_sessions(w, txn, now);
+    if (rc == 0)
+        rc = kv_error(mdb_txn_commit(txn));
+    else
+        mdb_txn_abort(txn);
+    return rc;
+}
+
 static void run_group(struct writer *w, struct wjob *batch, unsigned n)
 {
     for (;;) {
@@ -128,7 +158,7 @@ static void run_group(struct writer *w, struct wjob *batch, unsigned n)
                 break;
             }
         }
-        if (!retry && prune_log(w, txn) == -CK_EMAPFULL)
+        if (!retry && housekeeping(w, txn, now) == -CK_EMAPFULL)
             retry = true;
         if (!retry) {
             rc = kv_write_commit(w->kv, txn);

@@ -78,6 +78,7 @@ struct writer {
     bool relaxed; /* fsync off the commit path, every sync_interval_ms */
     int64_t sync_interval_ms;
     uint64_t log_retention;
+    int64_t last_session_prune_ms; /* writer thread only */
     struct kv *kv;
     struct server *srv;
     struct writer_stats stats; /* guarded by lock */
