@@ -36,35 +36,16 @@
 
 #include "benchclient.h"
 #include "benchids.h"
+#include "benchreq.h"
 #include "benchrng.h"
-#include "timeval.h"
 
-enum op {
-    OP_GET_PATIENT,
-    OP_PATIENT_APPOINTMENTS,
-    OP_BOOK_APPOINTMENT,
-    OP_PHARMACY_SALE,
-    OP_EXPIRING_DRUGS,
-    OP_SALES_TODAY,
-    OP_FRONT_DESK, /* the mix: never sent itself */
-    OP_PING,
-    OP__COUNT
-};
-
-static const char *const op_names[OP__COUNT] = {
-    "get_patient",    "patient_appointments", "book_appointment", "pharmacy_sale",
-    "expiring_drugs", "sales_today",          "front_desk",       "ping",
-};
-
-#define SALE_ITEMS   3
 #define MAX_PIPELINE 256
-#define QUERY_LIMIT  1000 /* the protocol's maximum page: reports page with `next` */
 
 /* ------------------------------------------------------------------ options, shared state */
 
 static struct bids ids;
 static const char *connect_addr = "127.0.0.1:7700";
-static enum op the_op = OP__COUNT;
+static enum bop the_op = BOP__COUNT;
 static int nclients = 1, pipeline = 1;
 static double duration_s = 10, warmup_s = 0;
 static uint64_t max_requests; /* 0: run for the duration */
@@ -78,7 +59,7 @@ static atomic_uint_fast64_t issued;
 
 struct pending {
     bool used;
-    enum op op;
+    enum bop op;
     int tenant;
     uint32_t msgid;
     uint64_t t0;
@@ -88,18 +69,17 @@ struct pending {
 
 struct client {
     pthread_t th;
-    int idx;
     struct brng rng;
+    struct breq draws;   /* what its requests draw on */
     struct bconn *conns; /* one per tenant */
     int *inflight;       /* per connection */
     struct pending slots[MAX_PIPELINE];
     int busy;
-    uint64_t seq;
     struct buf req;
     uint64_t *lat;
     size_t nlat, cap;
     uint64_t ok, rejected, errors, rows;
-    uint64_t per_op[OP__COUNT];
+    uint64_t per_op[BOP__COUNT];
     char first_err[256];
     int fatal;
 };
@@ -111,282 +91,23 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* ------------------------------------------------------------------ requests */
-
-static void pack_kv_str(msgpack_packer *pk, const char *k, const char *v)
-{
-    mp_pack_cstr(pk, k);
-    mp_pack_cstr(pk, v);
-}
-
-static void money(char *out, size_t n, long cents)
-{
-    snprintf(out, n, "%ld.%02ld", cents / 100, cents % 100);
-}
-
-/* anchor + days at hh:mm:ss as a protocol TIMESTAMP */
-static void ts_at(char out[25], int days, int secs)
-{
-    ck_ts_format(((int64_t)ids.anchor_days + days) * 86400000LL + (int64_t)secs * 1000, out);
-}
-
-static void date_at(char out[11], int days)
-{
-    ck_date_format(ids.anchor_days + days, out);
-}
-
-static enum op pick_mix(struct brng *r)
-{
-    uint64_t x = brng_below(r, 100);
-    return x < 50   ? OP_GET_PATIENT
-           : x < 75 ? OP_PATIENT_APPOINTMENTS
-           : x < 90 ? OP_BOOK_APPOINTMENT
-                    : OP_PHARMACY_SALE;
-}
-
-static void pack_query_tail(msgpack_packer *pk, const struct pending *s)
-{
-    if (s->after.len) {
-        mp_pack_cstr(pk, "after");
-        mp_pack_raw(pk, s->after.data, s->after.len);
-    }
-}
-
-/* Build the request for op into cl->req; draws happen here, as in peerbench. */
-static void build_request(struct client *cl, struct pending *s, bool first_page)
-{
-    struct brng *r = &cl->rng;
-    const struct bids_tenant *t = &ids.tenants[s->tenant];
-    struct bconn *c = &cl->conns[s->tenant];
-    msgpack_packer pk;
-    buf_reset(&cl->req);
-    mp_packer_init(&pk, &cl->req);
-    char a[32], b[32];
-    switch (s->op) {
-    case OP_PING:
-        bconn_begin(c, &pk, "sys.ping", &s->msgid);
-        msgpack_pack_map(&pk, 0);
-        break;
-    case OP_GET_PATIENT: {
-        const struct bids_ref *p = &t->patients[brng_below(r, (uint64_t)t->npatients)];
-        bconn_begin(c, &pk, "row.get", &s->msgid);
-        msgpack_pack_map(&pk, 2);
-        pack_kv_str(&pk, "table", "patients");
-        pack_kv_str(&pk, "id", p->id);
-        break;
-    }
-    case OP_PATIENT_APPOINTMENTS: {
-        const struct bids_ref *p = &t->patients[brng_below(r, (uint64_t)t->npatients)];
-        bconn_begin(c, &pk, "row.query", &s->msgid);
-        msgpack_pack_map(&pk, 4);
-        pack_kv_str(&pk, "table", "appointments");
-        mp_pack_cstr(&pk, "where");
-        msgpack_pack_map(&pk, 1);
-        pack_kv_str(&pk, "patient_id", p->id);
-        mp_pack_cstr(&pk, "order_by");
-        msgpack_pack_array(&pk, 1);
-        msgpack_pack_array(&pk, 2);
-        mp_pack_cstr(&pk, "appointment_date");
-        mp_pack_cstr(&pk, "desc");
-        mp_pack_cstr(&pk, "limit");
-        msgpack_pack_uint8(&pk, 20);
-        break;
-    }
-    case OP_BOOK_APPOINTMENT: {
-        const struct bids_ref *p = &t->patients[brng_below(r, (uint64_t)t->npatients)];
-        int clinic = p->clinic >= 0 ? p->clinic : (int)brng_below(r, (uint64_t)t->nclinics);
-        int start = (int)brng_below(r, (uint64_t)t->ndentists);
-        const char *dentist = t->dentists[start].id;
-        for (int i = 0; i < t->ndentists; i++) { /* a dentist of the patient's clinic */
-            const struct bids_ref *d = &t->dentists[(start + i) % t->ndentists];
-            if (d->clinic < 0 || d->clinic == clinic) {
-                dentist = d->id;
-                break;
-            }
-        }
-        int day = 1 + (int)brng_below(r, 30), slot = (int)brng_below(r, 36); /* 08:00..16:45 */
-        int duration = 15 * (1 + (int)brng_below(r, 4));
-        ts_at(a, day, 8 * 3600 + slot * 900);
-        bconn_begin(c, &pk, "row.insert", &s->msgid);
-        msgpack_pack_map(&pk, 2);
-        pack_kv_str(&pk, "table", "appointments");
-        mp_pack_cstr(&pk, "row");
-        msgpack_pack_map(&pk, 9);
-        pack_kv_str(&pk, "clinic_id", t->clinics[clinic]);
-        pack_kv_str(&pk, "patient_id", p->id);
-        pack_kv_str(&pk, "dentist_id", dentist);
-        pack_kv_str(&pk, "appointment_date", a);
-        mp_pack_cstr(&pk, "duration_minutes");
-        msgpack_pack_int(&pk, duration);
-        pack_kv_str(&pk, "appointment_type", "checkup");
-        pack_kv_str(&pk, "status", "scheduled");
-        pack_kv_str(&pk, "source", "front_desk");
-        pack_kv_str(&pk, "reason", "routine check-up");
-        break;
-    }
-    case OP_PHARMACY_SALE: {
-        int clinic = (int)brng_below(r, (uint64_t)t->nclinics);
-        const char *patient = t->patients[brng_below(r, (uint64_t)t->npatients)].id;
-        const struct bids_batch *items[SALE_ITEMS];
-        int qty[SALE_ITEMS], picked[SALE_ITEMS];
-        long total = 0;
-        for (int i = 0; i < SALE_ITEMS; i++) {
-            int bi, tries = 0;
-            for (;;) { /* distinct batches, preferably of the selling clinic */
-                bi = (int)brng_below(r, (uint64_t)t->nbatches);
-                bool dup = false;
-                for (int j = 0; j < i; j++)
-                    dup |= picked[j] == bi;
-                bool same = t->batches[bi].clinic < 0 || t->batches[bi].clinic == clinic;
-                if (!dup && (same || tries > 64))
-                    break;
-                tries++;
-            }
-            picked[i] = bi;
-            items[i] = &t->batches[bi];
-            qty[i] = 1 + (int)brng_below(r, 3);
-            total += items[i]->price_cents * qty[i];
-        }
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        ts_at(a, 0, (int)(now.tv_sec % 86400)); /* "today" in the data set's calendar */
-        char number[64];
-        snprintf(number, sizeof number, "RX-%llx-%d-%llu", (unsigned long long)run_nonce, cl->idx,
-                 (unsigned long long)cl->seq++);
-        bconn_begin(c, &pk, "txn.run", &s->msgid);
-        msgpack_pack_map(&pk, 1);
-        mp_pack_cstr(&pk, "ops");
-        msgpack_pack_array(&pk, 1 + 2 * SALE_ITEMS);
-        msgpack_pack_map(&pk, 4);
-        pack_kv_str(&pk, "op", "insert");
-        pack_kv_str(&pk, "table", "pharmacy_sales");
-        pack_kv_str(&pk, "as", "sale");
-        mp_pack_cstr(&pk, "row");
-        msgpack_pack_map(&pk, 11);
-        pack_kv_str(&pk, "clinic_id", t->clinics[clinic]);
-        pack_kv_str(&pk, "patient_id", patient);
-        pack_kv_str(&pk, "sale_number", number);
-        pack_kv_str(&pk, "sale_date", a);
-        pack_kv_str(&pk, "sale_type", "otc");
-        money(b, sizeof b, total);
-        pack_kv_str(&pk, "subtotal", b);
-        pack_kv_str(&pk, "total_amount", b);
-        pack_kv_str(&pk, "amount_paid", b);
-        pack_kv_str(&pk, "payment_method", "cash");
-        pack_kv_str(&pk, "payment_status", "paid");
-        pack_kv_str(&pk, "status", "completed");
-        for (int i = 0; i < SALE_ITEMS; i++) {
-            msgpack_pack_map(&pk, 3);
-            pack_kv_str(&pk, "op", "insert");
-            pack_kv_str(&pk, "table", "pharmacy_sale_items");
-            mp_pack_cstr(&pk, "row");
-            msgpack_pack_map(&pk, 9);
-            mp_pack_cstr(&pk, "sale_id");
-            msgpack_pack_map(&pk, 1);
-            pack_kv_str(&pk, "$ref", "sale.id");
-            pack_kv_str(&pk, "drug_id", items[i]->drug_id);
-            pack_kv_str(&pk, "inventory_id", items[i]->id);
-            mp_pack_cstr(&pk, "line_number");
-            msgpack_pack_int(&pk, i + 1);
-            pack_kv_str(&pk, "drug_name", items[i]->drug_name);
-            mp_pack_cstr(&pk, "quantity");
-            msgpack_pack_int(&pk, qty[i]);
-            money(b, sizeof b, items[i]->price_cents);
-            pack_kv_str(&pk, "unit_price", b);
-            money(b, sizeof b, items[i]->cost_cents);
-            pack_kv_str(&pk, "cost_price", b);
-            money(b, sizeof b, items[i]->price_cents * qty[i]);
-            pack_kv_str(&pk, "line_total", b);
-        }
-        for (int i = 0; i < SALE_ITEMS; i++) {
-            msgpack_pack_map(&pk, 5);
-            pack_kv_str(&pk, "op", "update");
-            pack_kv_str(&pk, "table", "pharmacy_drug_inventory");
-            pack_kv_str(&pk, "id", items[i]->id);
-            mp_pack_cstr(&pk, "set");
-            msgpack_pack_map(&pk, 1);
-            mp_pack_cstr(&pk, "quantity");
-            msgpack_pack_map(&pk, 1);
-            mp_pack_cstr(&pk, "$add");
-            msgpack_pack_int(&pk, -qty[i]);
-            mp_pack_cstr(&pk, "check");
-            msgpack_pack_map(&pk, 1);
-            mp_pack_cstr(&pk, "quantity");
-            msgpack_pack_map(&pk, 1);
-            mp_pack_cstr(&pk, "gte");
-            msgpack_pack_int(&pk, 0);
-        }
-        break;
-    }
-    case OP_EXPIRING_DRUGS:
-        /* a tenant's batches expiring in the next 30 days, with their drug, soonest first */
-        date_at(a, 0);
-        date_at(b, 30);
-        bconn_begin(c, &pk, "row.query", &s->msgid);
-        msgpack_pack_map(&pk, first_page ? 5 : 6);
-        pack_kv_str(&pk, "table", "pharmacy_drug_inventory");
-        mp_pack_cstr(&pk, "where");
-        msgpack_pack_map(&pk, 1);
-        mp_pack_cstr(&pk, "expiry_date");
-        msgpack_pack_map(&pk, 2);
-        pack_kv_str(&pk, "gte", a);
-        pack_kv_str(&pk, "lte", b);
-        mp_pack_cstr(&pk, "order_by");
-        msgpack_pack_array(&pk, 1);
-        msgpack_pack_array(&pk, 2);
-        mp_pack_cstr(&pk, "expiry_date");
-        mp_pack_cstr(&pk, "asc");
-        mp_pack_cstr(&pk, "include");
-        msgpack_pack_array(&pk, 1);
-        mp_pack_cstr(&pk, "drug_id");
-        mp_pack_cstr(&pk, "limit");
-        msgpack_pack_uint16(&pk, QUERY_LIMIT);
-        if (!first_page)
-            pack_query_tail(&pk, s);
-        break;
-    case OP_SALES_TODAY:
-        /* a tenant's sales of today with their items, newest first */
-        ts_at(a, 0, 0);
-        ts_at(b, 1, 0);
-        bconn_begin(c, &pk, "row.query", &s->msgid);
-        msgpack_pack_map(&pk, first_page ? 5 : 6);
-        pack_kv_str(&pk, "table", "pharmacy_sales");
-        mp_pack_cstr(&pk, "where");
-        msgpack_pack_map(&pk, 1);
-        mp_pack_cstr(&pk, "sale_date");
-        msgpack_pack_map(&pk, 2);
-        pack_kv_str(&pk, "gte", a);
-        pack_kv_str(&pk, "lt", b);
-        mp_pack_cstr(&pk, "order_by");
-        msgpack_pack_array(&pk, 1);
-        msgpack_pack_array(&pk, 2);
-        mp_pack_cstr(&pk, "sale_date");
-        mp_pack_cstr(&pk, "desc");
-        mp_pack_cstr(&pk, "include");
-        msgpack_pack_array(&pk, 1);
-        mp_pack_cstr(&pk, "pharmacy_sale_items");
-        mp_pack_cstr(&pk, "limit");
-        msgpack_pack_uint16(&pk, QUERY_LIMIT);
-        if (!first_page)
-            pack_query_tail(&pk, s);
-        break;
-    default: break;
-    }
-}
-
 /* ------------------------------------------------------------------ the client loop */
 
-static void note_error(struct client *cl, enum op op, const char *what, size_t len)
+static void note_error(struct client *cl, enum bop op, const char *what, size_t len)
 {
     cl->errors++;
     if (!cl->first_err[0])
-        snprintf(cl->first_err, sizeof cl->first_err, "%s: %.*s", op_names[op],
+        snprintf(cl->first_err, sizeof cl->first_err, "%s: %.*s", bop_names[op],
                  (int)(len > 200 ? 200 : len), what);
 }
 
-static int issue(struct client *cl, struct pending *s, bool first_page)
+/* Send s's request: its first page, or the page after s->after. */
+static int issue(struct client *cl, struct pending *s)
 {
-    build_request(cl, s, first_page);
+    msgpack_packer pk;
+    buf_reset(&cl->req);
+    mp_packer_init(&pk, &cl->req);
+    breq_pack(&cl->draws, &pk, &cl->conns[s->tenant], s->op, s->tenant, &s->after, &s->msgid);
     if (cl->req.oom)
         return -CK_ENOMEM;
     if (bconn_send(&cl->conns[s->tenant], &cl->req) != 0)
@@ -400,12 +121,12 @@ static int start_op(struct client *cl, struct pending *s)
     memset(s, 0, offsetof(struct pending, after));
     buf_reset(&s->after);
     s->used = true;
-    s->op = the_op == OP_FRONT_DESK ? pick_mix(&cl->rng) : the_op;
+    s->op = the_op == BOP_FRONT_DESK ? bop_pick_mix(&cl->rng) : the_op;
     s->tenant = (int)brng_below(&cl->rng, (uint64_t)ids.ntenants);
     s->measured = atomic_load(&phase) == 2;
     s->t0 = now_ns();
     cl->busy++;
-    return issue(cl, s, true);
+    return issue(cl, s);
 }
 
 /* Walk a result to its end (the client reads every value); for queries, count
@@ -413,8 +134,7 @@ static int start_op(struct client *cl, struct pending *s)
 static int consume_result(struct client *cl, struct pending *s, const struct bresp *r)
 {
     const char *p = r->result, *end = r->end;
-    bool query =
-        s->op == OP_PATIENT_APPOINTMENTS || s->op == OP_EXPIRING_DRUGS || s->op == OP_SALES_TODAY;
+    bool query = bop_is_query(s->op);
     struct mp_obj o;
     if (!query || mp_next(&p, end, &o) != 0 || o.type != MP_MAP) {
         if (query)
@@ -432,8 +152,8 @@ static int consume_result(struct client *cl, struct pending *s, const struct bre
         if (mp_obj_streq(&k, "rows") && mp_next(&vp, end, &v) == 0 && v.type == MP_ARRAY)
             cl->rows += s->measured ? v.v.n : 0;
         /* a patient's appointments are one page (LIMIT 20); the reports read all pages */
-        if (s->op != OP_PATIENT_APPOINTMENTS && mp_obj_streq(&k, "next") &&
-            mp_next(&vp, end, &v) == 0 && v.type != MP_NIL) {
+        if (bop_is_report(s->op) && mp_obj_streq(&k, "next") && mp_next(&vp, end, &v) == 0 &&
+            v.type != MP_NIL) {
             const char *q = p;
             if (mp_skip(&q, end) != 0)
                 return -CK_EBADREQ;
@@ -486,7 +206,7 @@ static int handle_response(struct client *cl, int tenant, const struct bresp *r)
         return 0; /* not ours (cannot happen with a correct server): ignore */
     cl->inflight[tenant]--;
     if (r->error) {
-        if (s->op == OP_PHARMACY_SALE && r->code && r->code_len == 8 &&
+        if (s->op == BOP_PHARMACY_SALE && r->code && r->code_len == 8 &&
             !memcmp(r->code, "conflict", 8)) {
             record(cl, s, 1); /* refused for lack of stock: a correct outcome */
             return 0;
@@ -510,7 +230,7 @@ static int handle_response(struct client *cl, int tenant, const struct bresp *r)
         return 0;
     }
     if (more && atomic_load(&phase) != 3)
-        return issue(cl, s, false);
+        return issue(cl, s);
     record(cl, s, 0);
     return 0;
 }
@@ -652,11 +372,7 @@ static int login_all(const char *sessions, struct ck_err *err)
         msgpack_packer pk;
         mp_packer_init(&pk, &b);
         uint32_t id;
-        bconn_begin(&c, &pk, "auth.login", &id);
-        msgpack_pack_map(&pk, 3);
-        pack_kv_str(&pk, "tenant", ids.tenants[i].slug);
-        pack_kv_str(&pk, "email", ids.tenants[i].email);
-        pack_kv_str(&pk, "password", ids.password);
+        breq_pack_login(&pk, &c, &ids, i, &id);
         struct bresp r;
         rc = bconn_call(&c, &b, id, &r);
         buf_free(&b);
@@ -704,9 +420,7 @@ static int client_connect(struct client *cl, struct ck_err *err)
         msgpack_packer pk;
         mp_packer_init(&pk, &b);
         uint32_t id;
-        bconn_begin(c, &pk, "auth.resume", &id);
-        msgpack_pack_map(&pk, 1);
-        pack_kv_str(&pk, "token", tokens[i]);
+        breq_pack_resume(&pk, c, tokens[i], &id);
         struct bresp r;
         rc = bconn_call(c, &b, id, &r);
         buf_free(&b);
@@ -838,11 +552,11 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    for (int i = 0; op_name && i < OP__COUNT; i++) {
-        if (!strcmp(op_name, op_names[i]))
-            the_op = (enum op)i;
+    for (int i = 0; op_name && i < BOP__COUNT; i++) {
+        if (!strcmp(op_name, bop_names[i]))
+            the_op = (enum bop)i;
     }
-    if (!data || the_op == OP__COUNT || nclients < 1 || nclients > 1024 || pipeline < 1 ||
+    if (!data || the_op == BOP__COUNT || nclients < 1 || nclients > 1024 || pipeline < 1 ||
         pipeline > MAX_PIPELINE || duration_s <= 0 || duration_s > 86400 || warmup_s < 0 ||
         optind != argc) {
         usage(stderr);
@@ -862,9 +576,10 @@ int main(int argc, char **argv)
         rc = ck_err_set(&err, -CK_ENOMEM, "out of memory");
     int started = 0;
     for (int i = 0; rc == 0 && i < nclients; i++) {
-        cls[i].idx = i;
         brng_seed(&cls[i].rng, seed * 1000003ULL + (uint64_t)i * 7919ULL + (uint64_t)the_op,
                   "clinickv-bench");
+        cls[i].draws =
+            (struct breq){.ids = &ids, .rng = &cls[i].rng, .nonce = run_nonce, .client = i};
         rc = client_connect(&cls[i], &err);
     }
     long rss_rest = rss_kb();
@@ -907,13 +622,13 @@ int main(int argc, char **argv)
         pthread_join(cls[i].th, NULL);
 
     size_t n = 0;
-    uint64_t rej = 0, errs = 0, rows = 0, per_op[OP__COUNT] = {0};
+    uint64_t rej = 0, errs = 0, rows = 0, per_op[BOP__COUNT] = {0};
     for (int i = 0; i < nclients; i++) {
         n += cls[i].nlat;
         rej += cls[i].rejected;
         errs += cls[i].errors;
         rows += cls[i].rows;
-        for (int k = 0; k < OP__COUNT; k++)
+        for (int k = 0; k < BOP__COUNT; k++)
             per_op[k] += cls[i].per_op[k];
     }
     uint64_t *all = malloc((n ? n : 1) * sizeof *all);
@@ -943,7 +658,7 @@ int main(int argc, char **argv)
     if (json) {
         printf("{\"peer\":\"clinickv\",\"op\":\"%s\",\"clients\":%d,\"pipeline\":%d,\"duration_s\":"
                "%.3f,\"label\":",
-               op_names[the_op], nclients, pipeline, el);
+               bop_names[the_op], nclients, pipeline, el);
         json_str(label);
         printf(",\"ops\":%zu,\"ops_per_s\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,"
                "\"mean_us\":%.1f,\"max_us\":%.1f,\"errors\":%llu,\"rejected\":%llu,"
@@ -953,17 +668,17 @@ int main(int argc, char **argv)
                n ? (double)all[n - 1] / 1000.0 : 0.0, (unsigned long long)errs,
                (unsigned long long)rej, n ? (double)rows / (double)n : 0.0, rss_rest, rss_load,
                c1 - c0, cpu_us_op);
-        if (the_op == OP_FRONT_DESK) {
+        if (the_op == BOP_FRONT_DESK) {
             printf(",\"mix\":{");
-            for (int i = 0; i < OP_FRONT_DESK; i++)
-                printf("%s\"%s\":%llu", i ? "," : "", op_names[i], (unsigned long long)per_op[i]);
+            for (int i = 0; i < BOP_FRONT_DESK; i++)
+                printf("%s\"%s\":%llu", i ? "," : "", bop_names[i], (unsigned long long)per_op[i]);
             printf("}");
         }
         printf(",\"first_error\":");
         json_str(first_err);
         printf("}\n");
     } else {
-        printf("%s: %.0f ops/s, %d client%s x pipeline %d, %.1f s, %zu ops\n", op_names[the_op],
+        printf("%s: %.0f ops/s, %d client%s x pipeline %d, %.1f s, %zu ops\n", bop_names[the_op],
                (double)n / el, nclients, nclients == 1 ? "" : "s", pipeline, el, n);
         printf("  latency us: p50 %.1f  p99 %.1f  p99.9 %.1f  mean %.1f  max %.1f\n",
                pct(all, n, 0.50), pct(all, n, 0.99), pct(all, n, 0.999), mean,
@@ -972,10 +687,10 @@ int main(int argc, char **argv)
                "core)\n",
                (unsigned long long)errs, (unsigned long long)rej,
                n ? (double)rows / (double)n : 0.0, cpu_us_op, el > 0 ? (c1 - c0) / el * 100 : 0.0);
-        if (the_op == OP_FRONT_DESK) {
+        if (the_op == BOP_FRONT_DESK) {
             printf("  mix:");
-            for (int i = 0; i < OP_FRONT_DESK; i++)
-                printf(" %s %llu", op_names[i], (unsigned long long)per_op[i]);
+            for (int i = 0; i < BOP_FRONT_DESK; i++)
+                printf(" %s %llu", bop_names[i], (unsigned long long)per_op[i]);
             printf("\n");
         }
         if (first_err[0])
