@@ -222,8 +222,7 @@ static int bad_value(struct ck_err *err, const struct ck_table *t, const struct 
     return -CK_EINVAL;
 }
 
-/* Match s against the ENUM's values, ignoring case as the column's collation does. */
-static int enum_ordinal(const struct ck_column *c, const char *s, size_t len)
+int ck_enum_ordinal(const struct ck_column *c, const char *s, size_t len)
 {
     for (unsigned i = 0; i < c->n_enum; i++) {
         const char *e = c->enum_values[i];
@@ -311,7 +310,7 @@ static int text_value(const struct ck_column *c, const char *s, size_t len, stru
         out->i = days;
         return 0;
     case CK_T_ENUM:
-        ord = enum_ordinal(c, s, len);
+        ord = ck_enum_ordinal(c, s, len);
         if (!ord) {
             *why = "not one of the ENUM's values";
             return -CK_EINVAL;

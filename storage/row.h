@@ -81,6 +81,10 @@ void ck_row_pack_wire(msgpack_packer *pk, const struct ck_row *r, ck_colmask hid
 int ck_val_from_wire(const struct ck_table *t, unsigned col, const char **p, const char *end,
                      struct ck_val *out, struct ck_err *err);
 
+/* The 1-based ordinal of an ENUM value, matched as the column's collation does
+ * (ignoring case); 0 when s is not one of the column's values. */
+int ck_enum_ordinal(const struct ck_column *c, const char *s, size_t len);
+
 /* Convert a SQL-ish literal (a DDL default: "0.00", "trial", "1") for column c. */
 int ck_val_from_text(const struct ck_column *c, const char *s, size_t len, struct ck_val *out);
 

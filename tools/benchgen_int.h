@@ -1,13 +1,15 @@
 /*
  * Private to the data generator: benchgen.c drives it (tables in FK order, write
- * transactions, DIR/bench/ids), benchgen_rules.c holds gen.py's rules (counts,
- * values, FK plans, fixups, PHI). Nothing here is used outside tools/benchgen*.c.
+ * transactions, DIR/bench/ids), benchgen_plan.c holds gen.py's FK plans and the
+ * kind of value each column gets, benchgen_rules.c its counts, values, fixups
+ * and PHI. Nothing here is used outside tools/benchgen*.c.
  */
 #ifndef CLINICKV_BENCHGEN_INT_H
 #define CLINICKV_BENCHGEN_INT_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "benchgen.h"
 #include "benchrng.h"
@@ -173,6 +175,12 @@ static inline int64_t ipow10(unsigned n)
     while (n--)
         v *= 10;
     return v;
+}
+
+/* The ordinal of ENUM value s of column c (0: not one of its values). */
+static inline int bgen_enum(const struct ck_column *c, const char *s)
+{
+    return ck_enum_ordinal(c, s, strlen(s));
 }
 
 /* Rows of table t per tenant (or in all, for tables without tenant_id: *global). */
