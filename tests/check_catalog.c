@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "catalog.h"
 #include "catalog_describe.h"
+#include "ckrun.h"
 #include "clinickv/error.h"
 #include "mp.h"
 
@@ -893,9 +894,5 @@ static Suite *catalog_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(catalog_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ckrun(catalog_suite());
 }

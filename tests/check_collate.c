@@ -9,6 +9,7 @@
 
 #include <utf8proc.h>
 
+#include "ckrun.h"
 #include "clinickv/error.h"
 #include "collate.h"
 
@@ -532,9 +533,5 @@ static Suite *collate_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(collate_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ckrun(collate_suite());
 }

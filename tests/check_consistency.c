@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ckfix.h"
+#include "ckrun.h"
 #include "cli.h"
 #include "consistency.h"
 #include "index.h"
@@ -685,9 +686,5 @@ static Suite *consistency_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(consistency_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ckrun(consistency_suite());
 }

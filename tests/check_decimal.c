@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ckrun.h"
 #include "clinickv/error.h"
 #include "decimal.h"
 
@@ -336,9 +337,5 @@ static Suite *decimal_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(decimal_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ckrun(decimal_suite());
 }

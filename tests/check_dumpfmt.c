@@ -18,6 +18,7 @@
 #include "../tools/dumpfmt.c"
 #include "../tools/dumpwrite.c"
 #include "../tools/jsonmp.c"
+#include "ckrun.h"
 
 #define B(s) s, sizeof(s) - 1
 
@@ -427,9 +428,5 @@ int main(void)
 {
     if (sodium_init() < 0)
         return 1;
-    SRunner *sr = srunner_create(dumpfmt_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ckrun(dumpfmt_suite());
 }

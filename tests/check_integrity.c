@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ckfix.h"
+#include "ckrun.h"
 #include "ondelete.h"
 #include "uuid.h"
 
@@ -250,9 +251,5 @@ static Suite *integrity_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(integrity_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ckrun(integrity_suite());
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "ckrun.h"
 #include "clinickv/error.h"
 #include "mp.h"
 
@@ -610,9 +611,5 @@ static Suite *mp_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(mp_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ckrun(mp_suite());
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "ckrun.h"
 #include "clinickv/error.h"
 #include "mp.h"
 #include "mpjson.h"
@@ -356,9 +357,5 @@ static Suite *mpjson_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(mpjson_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ckrun(mpjson_suite());
 }

@@ -13,6 +13,7 @@
 
 #include "changelog.h"
 #include "ckfix.h"
+#include "ckrun.h"
 #include "consistency.h"
 #include "ondelete.h"
 #include "uuid.h"
@@ -551,9 +552,5 @@ static Suite *ondelete_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(ondelete_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ckrun(ondelete_suite());
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ckrun.h"
 #include "query.h"
 #include "tenants.h"
 #include "timeval.h"
@@ -885,9 +886,5 @@ static Suite *query_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(query_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ckrun(query_suite());
 }

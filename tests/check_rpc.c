@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "ckerr.h"
+#include "ckrun.h"
 #include "clinickv/error.h"
 #include "frame.h"
 #include "mp.h"
@@ -627,9 +628,5 @@ static Suite *rpc_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(rpc_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ckrun(rpc_suite());
 }

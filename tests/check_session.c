@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ckfix.h"
+#include "ckrun.h"
 #include "session.h"
 
 static struct ckfix f;
@@ -139,9 +140,5 @@ int main(void)
     tcase_add_test(tc, prune_is_bounded);
     tcase_add_test(tc, bind_refuses_users_that_cannot_log_in);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ckrun(s);
 }

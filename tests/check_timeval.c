@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "ckrun.h"
 #include "clinickv/error.h"
 #include "timeval.h"
 
@@ -660,9 +661,5 @@ static Suite *timeval_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(timeval_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ckrun(timeval_suite());
 }

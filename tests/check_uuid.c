@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ckrun.h"
 #include "clinickv/error.h"
 #include "uuid.h"
 
@@ -217,9 +218,5 @@ static Suite *uuid_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(uuid_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ckrun(uuid_suite());
 }
